@@ -1,0 +1,164 @@
+package coop
+
+import (
+	"context"
+	"encoding/base32"
+	"fmt"
+	"io"
+	"net/mail"
+	"strings"
+
+	"github.com/alexedwards/argon2id"
+)
+
+// NewMember is what an admin gives to add a member.
+type NewMember struct {
+	Handle      string
+	DisplayName string
+	Email       string
+	Role        Role
+}
+
+// passwordParams are argon2id's parameters for member passwords: RFC 9106's
+// second recommended option (64 MiB, 3 passes), with 2 lanes for 2 cores.
+var passwordParams = &argon2id.Params{
+	Memory:      64 * 1024,
+	Iterations:  3,
+	Parallelism: 2,
+	SaltLength:  16,
+	KeyLength:   32,
+}
+
+// oneTimePassword makes a password of 100 random bits, in lower-case
+// base32 cut into groups of five so that it can be read out and typed.
+func (s *Service) oneTimePassword() (string, error) {
+	b := make([]byte, 13)
+	if _, err := io.ReadFull(s.rand(), b); err != nil {
+		return "", fmt.Errorf("password: %w", err)
+	}
+	raw := strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))[:20]
+	return raw[0:5] + "-" + raw[5:10] + "-" + raw[10:15] + "-" + raw[15:20], nil
+}
+
+// hashPassword hashes a password with argon2id; only the hash is stored.
+func hashPassword(password string) (string, error) {
+	h, err := argon2id.CreateHash(password, passwordParams)
+	if err != nil {
+		return "", fmt.Errorf("hash password: %w", err)
+	}
+	return h, nil
+}
+
+// CheckPassword reports whether password matches the stored hash.
+func CheckPassword(password, hash string) (bool, error) {
+	return argon2id.ComparePasswordAndHash(password, hash)
+}
+
+func checkEmail(email string) error {
+	if email == "" {
+		return nil
+	}
+	a, err := mail.ParseAddress(email)
+	if err != nil || a.Address != email {
+		return fmt.Errorf("%w: email %q is not a plain address like name@example.org", ErrInvalidInput, email)
+	}
+	return nil
+}
+
+// AddMember creates a member with a fresh key pair and a one-time password,
+// which it returns; only the password's argon2id hash is stored.
+func (s *Service) AddMember(ctx context.Context, n NewMember) (Member, string, error) {
+	if n.Role == "" {
+		n.Role = RoleMember
+	}
+	if _, err := ParseRole(string(n.Role)); err != nil {
+		return Member{}, "", err
+	}
+	if err := checkEmail(n.Email); err != nil {
+		return Member{}, "", err
+	}
+	a, priv, err := s.newActor(KindPerson, n.Handle, strings.TrimSpace(n.DisplayName), "")
+	if err != nil {
+		return Member{}, "", err
+	}
+	password, err := s.oneTimePassword()
+	if err != nil {
+		return Member{}, "", err
+	}
+	hash, err := hashPassword(password)
+	if err != nil {
+		return Member{}, "", err
+	}
+	m := Member{Actor: a, Email: n.Email, Role: n.Role, MustChangePassword: true}
+	err = s.Store.Update(ctx, func(tx Tx) error {
+		a, err := tx.InsertActor(ctx, m.Actor, priv)
+		if err != nil {
+			return err
+		}
+		m.Actor = a
+		return tx.InsertMember(ctx, m, hash)
+	})
+	if err != nil {
+		return Member{}, "", fmt.Errorf("coop: add member %q: %w", n.Handle, err)
+	}
+	return m, password, nil
+}
+
+// Members lists the live members.
+func (s *Service) Members(ctx context.Context) ([]Member, error) {
+	return s.Store.Members(ctx)
+}
+
+// liveMember finds a live member inside a transaction.
+func liveMember(ctx context.Context, r Reader, handle string) (Member, error) {
+	m, err := r.MemberByHandle(ctx, handle)
+	if err != nil {
+		if isNotFound(err) {
+			return Member{}, fmt.Errorf("%w: no member %q", ErrNotMember, handle)
+		}
+		return Member{}, err
+	}
+	if m.Removed() {
+		return Member{}, fmt.Errorf("%w: member %q was removed", ErrGone, handle)
+	}
+	return m, nil
+}
+
+// RemoveMember removes a member. The actor then answers 410 Gone with a
+// Tombstone, and the handle is never given out again.
+func (s *Service) RemoveMember(ctx context.Context, handle string) error {
+	err := s.Store.Update(ctx, func(tx Tx) error {
+		m, err := liveMember(ctx, tx, handle)
+		if err != nil {
+			return err
+		}
+		return tx.RemoveActor(ctx, m.ID, s.now())
+	})
+	if err != nil {
+		return fmt.Errorf("coop: remove member %q: %w", handle, err)
+	}
+	return nil
+}
+
+// ResetPassword gives a member a new one-time password and returns it.
+func (s *Service) ResetPassword(ctx context.Context, handle string) (string, error) {
+	password, err := s.oneTimePassword()
+	if err != nil {
+		return "", err
+	}
+	hash, err := hashPassword(password)
+	if err != nil {
+		return "", err
+	}
+	err = s.Store.Update(ctx, func(tx Tx) error {
+		m, err := liveMember(ctx, tx, handle)
+		if err != nil {
+			return err
+		}
+		return tx.SetPassword(ctx, m.ID, hash, true)
+	})
+	if err != nil {
+		return "", fmt.Errorf("coop: reset password of %q: %w", handle, err)
+	}
+	return password, nil
+}

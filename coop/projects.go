@@ -1,0 +1,218 @@
+package coop
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"sort"
+	"strings"
+	"unicode"
+)
+
+// NewProject is what a member or admin gives to add a project.
+type NewProject struct {
+	Slug        string
+	Name        string
+	Summary     string
+	Repository  string
+	Licence     string
+	Tags        []string
+	Needs       []string
+	Maintainers []string // local handles, @name@host accounts or actor URLs
+}
+
+// checkHTTPURL accepts an absolute http or https URL.
+func checkHTTPURL(what, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("%w: %s %q is not an http(s) URL", ErrInvalidInput, what, raw)
+	}
+	return nil
+}
+
+// checkLicence accepts an SPDX licence expression by its syntax: licence
+// ids and LicenseRef-s joined by AND, OR and WITH, with parentheses.
+func checkLicence(l string) error {
+	if l == "" {
+		return nil
+	}
+	depth := 0
+	for _, tok := range strings.Fields(strings.NewReplacer("(", " ( ", ")", " ) ").Replace(l)) {
+		switch tok {
+		case "(":
+			depth++
+			continue
+		case ")":
+			depth--
+			if depth < 0 {
+				return fmt.Errorf("%w: licence %q has an unmatched ')'", ErrInvalidInput, l)
+			}
+			continue
+		case "AND", "OR", "WITH":
+			continue
+		}
+		for _, r := range tok {
+			if !(r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r)) || r == '.' || r == '-' || r == '+' || r == ':') {
+				return fmt.Errorf("%w: licence %q is not an SPDX expression (e.g. AGPL-3.0-or-later)", ErrInvalidInput, l)
+			}
+		}
+	}
+	if depth != 0 {
+		return fmt.Errorf("%w: licence %q has an unmatched '('", ErrInvalidInput, l)
+	}
+	return nil
+}
+
+// normalizeTags lower-cases tags, drops a leading '#', removes duplicates
+// and sorts them; a tag holds letters, digits and '_' only, as hashtags do.
+func normalizeTags(tags []string) ([]string, error) {
+	seen := map[string]bool{}
+	var out []string
+	for _, t := range tags {
+		t = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(t), "#"))
+		if t == "" {
+			continue
+		}
+		for _, r := range t {
+			if !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '_' {
+				return nil, fmt.Errorf("%w: tag %q may hold only letters, digits and '_'", ErrInvalidInput, t)
+			}
+		}
+		if !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// normalizeNeeds trims needs, removes duplicates (without case) and sorts.
+func normalizeNeeds(needs []string) ([]string, error) {
+	seen := map[string]bool{}
+	var out []string
+	for _, n := range needs {
+		n = strings.Join(strings.Fields(n), " ")
+		if n == "" {
+			continue
+		}
+		if len(n) > 100 {
+			return nil, fmt.Errorf("%w: need %q is longer than 100 characters", ErrInvalidInput, n)
+		}
+		if !seen[strings.ToLower(n)] {
+			seen[strings.ToLower(n)] = true
+			out = append(out, n)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// maintainerURI turns a maintainer given as a local handle, an account
+// (@name@host) or an actor URL into an actor URI. Local ones must be live
+// members; remote accounts are resolved by WebFinger.
+func (s *Service) maintainerURI(ctx context.Context, r Reader, m string) (string, error) {
+	m = strings.TrimSpace(m)
+	local := func(handle string) (string, error) {
+		mem, err := liveMember(ctx, r, handle)
+		if err != nil {
+			return "", fmt.Errorf("maintainer %q: %w", m, err)
+		}
+		return s.Site.ActorID(mem.Handle), nil
+	}
+	switch {
+	case strings.HasPrefix(m, "https://") || strings.HasPrefix(m, "http://"):
+		if err := checkHTTPURL("maintainer", m); err != nil {
+			return "", err
+		}
+		if h, ok := s.Site.HandleFromActorID(m); ok {
+			return local(h)
+		}
+		return m, nil
+	case strings.Contains(m, "@"):
+		acct := strings.TrimPrefix(m, "@")
+		name, host, ok := strings.Cut(acct, "@")
+		if !ok || name == "" || host == "" || strings.Contains(host, "@") {
+			return "", fmt.Errorf("%w: maintainer %q is not @name@host", ErrInvalidInput, m)
+		}
+		if strings.EqualFold(host, s.Site.Host) {
+			return local(name)
+		}
+		if s.Resolver == nil {
+			return "", fmt.Errorf("%w: maintainer %q is remote and this command cannot look it up", ErrInvalidInput, m)
+		}
+		uri, err := s.Resolver.ResolveAccount(ctx, acct)
+		if err != nil {
+			return "", fmt.Errorf("maintainer %q: %w", m, err)
+		}
+		return uri, nil
+	default:
+		return local(m)
+	}
+}
+
+// AddProject creates a project's Group actor. Maintainers are stored as
+// actor URIs, so that maintainers on other co-ops' nodes fit.
+func (s *Service) AddProject(ctx context.Context, n NewProject) (Project, error) {
+	if n.Repository != "" {
+		if err := checkHTTPURL("repository", n.Repository); err != nil {
+			return Project{}, err
+		}
+	}
+	if err := checkLicence(n.Licence); err != nil {
+		return Project{}, err
+	}
+	tags, err := normalizeTags(n.Tags)
+	if err != nil {
+		return Project{}, err
+	}
+	needs, err := normalizeNeeds(n.Needs)
+	if err != nil {
+		return Project{}, err
+	}
+	// Resolve remote maintainers before the transaction: a network look-up
+	// must not hold the database's write lock.
+	maintainers := make([]string, 0, len(n.Maintainers))
+	seen := map[string]bool{}
+	for _, m := range n.Maintainers {
+		uri, err := s.maintainerURI(ctx, s.Store, m)
+		if err != nil {
+			return Project{}, err
+		}
+		if !seen[uri] {
+			seen[uri] = true
+			maintainers = append(maintainers, uri)
+		}
+	}
+	a, priv, err := s.newActor(KindGroup, n.Slug, strings.TrimSpace(n.Name), strings.TrimSpace(n.Summary))
+	if err != nil {
+		return Project{}, err
+	}
+	p := Project{Actor: a, Repository: n.Repository, Licence: n.Licence, Tags: tags, Needs: needs, Maintainers: maintainers}
+	err = s.Store.Update(ctx, func(tx Tx) error {
+		// Local maintainers are checked again inside the transaction, so
+		// that one removed meanwhile is not stored.
+		for _, uri := range maintainers {
+			if h, ok := s.Site.HandleFromActorID(uri); ok {
+				if _, err := liveMember(ctx, tx, h); err != nil {
+					return fmt.Errorf("maintainer %q: %w", h, err)
+				}
+			}
+		}
+		a, err := tx.InsertActor(ctx, p.Actor, priv)
+		if err != nil {
+			return err
+		}
+		p.Actor = a
+		return tx.InsertProject(ctx, p)
+	})
+	if err != nil {
+		return Project{}, fmt.Errorf("coop: add project %q: %w", n.Slug, err)
+	}
+	return p, nil
+}
+
+// Projects lists the live projects.
+func (s *Service) Projects(ctx context.Context) ([]Project, error) {
+	return s.Store.Projects(ctx)
+}

@@ -1,0 +1,101 @@
+package coop
+
+import (
+	"context"
+	"time"
+)
+
+// Store is the storage the use cases need; package store implements it on
+// SQLite. Reads outside Update see only committed data. Every method takes
+// ctx first. "Not found" is ErrNotFound, never a zero value with a nil error.
+type Store interface {
+	Reader
+	// Update runs fn in one write transaction, so that everything fn writes
+	// lands together or not at all. fn's error rolls the transaction back and
+	// is returned. Writers are serialized; a CLI and a running node may both
+	// call Update on the same database.
+	Update(ctx context.Context, fn func(Tx) error) error
+}
+
+// Reader holds the read methods, available both on the Store and inside a
+// transaction.
+type Reader interface {
+	// ActorByHandle finds a local actor of any kind, removed ones included,
+	// comparing handles without case.
+	ActorByHandle(ctx context.Context, handle string) (Actor, error)
+	// MemberByHandle finds a member, removed ones included.
+	MemberByHandle(ctx context.Context, handle string) (Member, error)
+	// ProjectByHandle finds a project by its slug.
+	ProjectByHandle(ctx context.Context, slug string) (Project, error)
+	// Coop finds the co-op's Organization actor.
+	Coop(ctx context.Context) (Actor, error)
+	// Members lists live members by handle.
+	Members(ctx context.Context) ([]Member, error)
+	// Projects lists live projects by slug.
+	Projects(ctx context.Context) ([]Project, error)
+	// Counts returns the figures NodeInfo publishes; activity is judged
+	// against now.
+	Counts(ctx context.Context, now time.Time) (Counts, error)
+}
+
+// Tx is a write transaction.
+type Tx interface {
+	Reader
+	// InsertActor stores a new actor with its private key (PKCS#8 PEM) and
+	// returns it with its ID. A handle taken by any actor, removed ones
+	// included, is ErrHandleTaken.
+	InsertActor(ctx context.Context, a Actor, privateKeyPEM string) (Actor, error)
+	// InsertMember stores the member part of m; m.ID is its actor's ID.
+	InsertMember(ctx context.Context, m Member, passwordHash string) error
+	// InsertProject stores the project part of p; p.ID is its actor's ID.
+	InsertProject(ctx context.Context, p Project) error
+	// UpdateActorProfile changes the actor's name and summary and bumps its
+	// revision.
+	UpdateActorProfile(ctx context.Context, id int64, name, summary string, at time.Time) error
+	// RemoveActor marks the actor removed at the given time and bumps its
+	// revision. Its row, and so its handle, stays.
+	RemoveActor(ctx context.Context, id int64, at time.Time) error
+	// SetPassword replaces a member's password hash.
+	SetPassword(ctx context.Context, id int64, passwordHash string, mustChange bool) error
+}
+
+// Resolver finds the actor URI of a remote account (WebFinger);
+// package federation implements it.
+type Resolver interface {
+	// ResolveAccount returns the actor URI of "name@host".
+	ResolveAccount(ctx context.Context, acct string) (string, error)
+}
+
+// Collection names one of a local actor's collections.
+type Collection string
+
+// The collections every local actor has.
+const (
+	Outbox    Collection = "outbox"
+	Followers Collection = "followers"
+	Following Collection = "following"
+)
+
+// PageRequest asks for one page of a collection, newest first.
+type PageRequest struct {
+	// Before is a cursor from an earlier page: only items older than it are
+	// returned. Zero starts at the newest item.
+	Before int64
+	Limit  int
+}
+
+// Page is one page of a collection.
+type Page struct {
+	Total int        // items in the whole collection
+	Items []PageItem // newest first
+	// Next is the cursor of the next (older) page, zero on the last page.
+	Next int64
+}
+
+// PageItem is one item of a collection page: an actor IRI (followers,
+// following) or an activity (outbox).
+type PageItem struct {
+	Cursor   int64
+	IRI      string
+	Activity []byte // the activity's JSON, for the outbox
+}

@@ -1,0 +1,167 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/coopfed/coopfed/coop"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// ErrNotFound is returned when a row does not exist. It is coop.ErrNotFound,
+// so that use cases can test for it without importing store.
+var ErrNotFound = coop.ErrNotFound
+
+// DB is coopfed's SQLite database: one writer connection, so that writes
+// never wait on SQLite's lock inside the process, and a pool of read-only
+// connections that WAL lets run beside it.
+type DB struct {
+	path   string
+	write  *sql.DB
+	read   *sql.DB
+	reader // reads go to the pool
+}
+
+var (
+	_ coop.Store = (*DB)(nil)
+	_ coop.Tx    = (*Tx)(nil)
+)
+
+// querier is what both *sql.DB and *sql.Tx offer.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+func dsn(path string, readOnly bool) string {
+	q := "_pragma=foreign_keys(1)&_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+	if readOnly {
+		q += "&_pragma=query_only(1)"
+	} else {
+		// BEGIN IMMEDIATE takes the write lock at the start of a transaction,
+		// so two processes (the CLI and a running node) wait for each other
+		// through busy_timeout instead of failing with SQLITE_BUSY mid-way.
+		q += "&_txlock=immediate"
+	}
+	return "file:" + path + "?" + q
+}
+
+// Open opens (creating if needed) the database at path and applies every
+// migration not applied yet.
+func Open(ctx context.Context, path string) (*DB, error) {
+	if path == "" || strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("store: database path %q: must be a plain file path", path)
+	}
+	w, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	if err := migrate(ctx, w); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", dsn(path, true))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(4)
+	r.SetMaxIdleConns(4)
+	return &DB{path: path, write: w, read: r, reader: reader{q: r}}, nil
+}
+
+// Close closes every connection.
+func (db *DB) Close() error {
+	return errors.Join(db.read.Close(), db.write.Close())
+}
+
+// Path is the database file's path.
+func (db *DB) Path() string { return db.path }
+
+// Update implements coop.Store: it runs fn in one write transaction.
+func (db *DB) Update(ctx context.Context, fn func(coop.Tx) error) error {
+	return db.Write(ctx, func(t *Tx) error { return fn(t) })
+}
+
+// Write runs fn in one write transaction (BEGIN IMMEDIATE); fn's error
+// rolls it back and is returned.
+func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
+	sqlTx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	t := &Tx{reader: reader{q: sqlTx}, tx: sqlTx}
+	if err := fn(t); err != nil {
+		if rbErr := sqlTx.Rollback(); rbErr != nil {
+			return errors.Join(err, fmt.Errorf("store: rollback: %w", rbErr))
+		}
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+// reader implements coop.Reader on a pool or a transaction.
+type reader struct{ q querier }
+
+// Tx is a write transaction; it implements coop.Tx, and adds the writes
+// that only store's direct callers (federation, tests) use.
+type Tx struct {
+	reader
+	tx *sql.Tx
+}
+
+// timeLayout is how times are stored: UTC, fixed width, so that text order
+// is time order.
+const timeLayout = "2006-01-02T15:04:05.000000Z"
+
+func fmtTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+func fmtNullTime(t time.Time) sql.NullString {
+	if t.IsZero() {
+		return sql.NullString{}
+	}
+	return sql.NullString{String: fmtTime(t), Valid: true}
+}
+
+func parseTime(s string) (time.Time, error) {
+	t, err := time.Parse(timeLayout, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("stored time %q: %w", s, err)
+	}
+	return t, nil
+}
+
+func parseNullTime(s sql.NullString) (time.Time, error) {
+	if !s.Valid {
+		return time.Time{}, nil
+	}
+	return parseTime(s.String)
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// isUniqueViolation reports whether err is SQLite's UNIQUE constraint error.
+func isUniqueViolation(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
+}
