@@ -134,3 +134,16 @@ func (s *Service) Actor(ctx context.Context, handle string) (Actor, error) {
 	}
 	return a, nil
 }
+
+// Coop finds the co-op's Organization actor.
+func (s *Service) Coop(ctx context.Context) (Actor, error) { return s.Store.Coop(ctx) }
+
+// Member finds a member by handle, removed ones included (check Removed).
+func (s *Service) Member(ctx context.Context, handle string) (Member, error) {
+	return s.Store.MemberByHandle(ctx, handle)
+}
+
+// Project finds a project by slug, removed ones included (check Removed).
+func (s *Service) Project(ctx context.Context, slug string) (Project, error) {
+	return s.Store.ProjectByHandle(ctx, slug)
+}

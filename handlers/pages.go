@@ -1,0 +1,189 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"html/template"
+	"net/http"
+	"strings"
+
+	"github.com/coopfed/coopfed/coop"
+	"github.com/gorilla/mux"
+)
+
+// pageNames are the templates in templates/, each rendered inside layout.
+var pageNames = []string{"home", "actor", "error"}
+
+func parsePages() (map[string]*template.Template, error) {
+	funcs := template.FuncMap{"paragraphs": paragraphs}
+	pages := map[string]*template.Template{}
+	for _, name := range pageNames {
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("handlers: parse template %s: %w", name, err)
+		}
+		pages[name] = t
+	}
+	return pages, nil
+}
+
+// paragraphs splits plain text at blank lines, for <p> elements.
+func paragraphs(s string) []string {
+	var out []string
+	for _, p := range strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n\n") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Page is what every page's layout shows.
+type Page struct {
+	Title    string
+	CoopName string
+	CoopAcct string
+	Version  string
+}
+
+func (a *app) basePage(ctx context.Context, title string) Page {
+	p := Page{Title: title, Version: a.version, CoopName: "coopfed"}
+	// The layout still renders when the co-op cannot be read: the error
+	// page must not fail for the reason it reports.
+	if c, err := a.svc.Coop(ctx); err == nil {
+		p.CoopName, p.CoopAcct = c.Name, a.site.Acct(c.Handle)
+	}
+	return p
+}
+
+// render writes a page whole or not at all: a template error mid-way
+// becomes a clean 500, not half a page.
+func (a *app) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
+	var buf bytes.Buffer
+	if err := a.pages[name].Execute(&buf, data); err != nil {
+		a.log.Error("render page", "page", name, "path", r.URL.Path, "err", err)
+		http.Error(w, "Something went wrong on our side.", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' https: data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	// The same URLs serve ActivityPub JSON; caches must key on Accept.
+	h.Add("Vary", "Accept")
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		w.Write(buf.Bytes())
+	}
+}
+
+type errorPage struct {
+	Page
+	Status int
+	Reason string
+}
+
+// actorLink is an actor as a page lists it.
+type actorLink struct {
+	Name, Acct, URL string
+}
+
+type homePage struct {
+	Page
+	Coop     coop.Actor
+	ActorID  string
+	Members  []actorLink
+	Projects []actorLink
+}
+
+func (a *app) home(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	c, err := a.svc.Coop(ctx)
+	if err != nil {
+		a.serveError(w, r, err)
+		return
+	}
+	members, err := a.svc.Members(ctx)
+	if err != nil {
+		a.serveError(w, r, err)
+		return
+	}
+	projects, err := a.svc.Projects(ctx)
+	if err != nil {
+		a.serveError(w, r, err)
+		return
+	}
+	p := homePage{Page: a.basePage(ctx, c.Name), Coop: c, ActorID: a.site.ActorID(c.Handle)}
+	for _, m := range members {
+		p.Members = append(p.Members, a.link(m.Actor))
+	}
+	for _, pr := range projects {
+		p.Projects = append(p.Projects, a.link(pr.Actor))
+	}
+	a.render(w, r, http.StatusOK, "home", p)
+}
+
+func (a *app) link(x coop.Actor) actorLink {
+	return actorLink{Name: x.Name, Acct: "@" + a.site.Acct(x.Handle), URL: a.site.ProfileURL(x.Handle)}
+}
+
+type actorPage struct {
+	Page
+	Actor   coop.Actor
+	Acct    string
+	ActorID string
+	Kind    string
+	Member  *coop.Member
+	Project *coop.Project
+	// Maintainers of a project: local ones link to their page.
+	Maintainers []actorLink
+}
+
+// actor is the readable page of an actor, for browsers. ActivityPub clients
+// asking for JSON at the same URL are served by package federation.
+func (a *app) actor(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	handle := mux.Vars(r)["handle"]
+	if err := coop.CheckHandle(handle); err != nil {
+		a.serveError(w, r, coop.ErrNotFound)
+		return
+	}
+	x, err := a.svc.Actor(ctx, handle)
+	if err != nil {
+		a.serveError(w, r, err)
+		return
+	}
+	p := actorPage{Page: a.basePage(ctx, x.Name), Actor: x, Acct: "@" + a.site.Acct(x.Handle), ActorID: a.site.ActorID(x.Handle)}
+	switch x.Kind {
+	case coop.KindOrganization:
+		p.Kind = "Co-operative"
+	case coop.KindPerson:
+		p.Kind = "Member"
+		m, err := a.svc.Member(ctx, x.Handle)
+		if err != nil {
+			a.serveError(w, r, err)
+			return
+		}
+		p.Member = &m
+	case coop.KindGroup:
+		p.Kind = "Project"
+		pr, err := a.svc.Project(ctx, x.Handle)
+		if err != nil {
+			a.serveError(w, r, err)
+			return
+		}
+		p.Project = &pr
+		for _, uri := range pr.Maintainers {
+			if h, ok := a.site.HandleFromActorID(uri); ok {
+				if m, err := a.svc.Member(ctx, h); err == nil && !m.Removed() {
+					p.Maintainers = append(p.Maintainers, a.link(m.Actor))
+					continue
+				}
+			}
+			p.Maintainers = append(p.Maintainers, actorLink{Name: uri, URL: uri})
+		}
+	}
+	a.render(w, r, http.StatusOK, "actor", p)
+}
