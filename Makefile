@@ -1,0 +1,24 @@
+# The one command that runs coopfed's tests on a fresh machine: make test
+.PHONY: test test-short vet fuzz bench
+
+GO ?= go
+
+test: vet
+	$(GO) test ./...
+
+# A quick local loop: skips the slow and interop tests.
+test-short:
+	$(GO) test -short ./...
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
+	$(GO) vet ./...
+
+# Each fuzz target for FUZZTIME (default 60s).
+FUZZTIME ?= 60s
+fuzz:
+	$(GO) test -run='^$$' -fuzz='^FuzzBest$$' -fuzztime=$(FUZZTIME) ./federation/negotiate/
+	$(GO) test -run='^$$' -fuzz='^FuzzParseResource$$' -fuzztime=$(FUZZTIME) ./federation/
+
+bench:
+	$(GO) run ./cmd/coopbench
