@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -244,5 +245,50 @@ func TestCollectionPages(t *testing.T) {
 	p, err := db.CollectionPage(ctx, id, coop.Outbox, coop.PageRequest{Limit: 20})
 	if err != nil || p.Total != 0 || len(p.Items) != 0 || p.Next != 0 {
 		t.Fatalf("empty outbox = %+v, %v", p, err)
+	}
+}
+
+// TestTwoProcessesWrite opens the file twice, as the CLI and a running node
+// do, and writes from both at once: BEGIN IMMEDIATE and the busy timeout
+// serialize them, and nothing is lost.
+func TestTwoProcessesWrite(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "coopfed.db")
+	var dbs [2]*DB
+	for i := range dbs {
+		db, err := Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		dbs[i] = db
+	}
+	const each = 50
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*each)
+	for i, db := range dbs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range each {
+				err := db.Update(ctx, func(tx coop.Tx) error {
+					a := actor(coop.KindPerson, fmt.Sprintf("m%d_%d", i, j))
+					_, err := tx.InsertActor(ctx, a, "PRIV")
+					return err
+				})
+				if err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	var n int
+	if err := dbs[0].read.QueryRowContext(ctx, `SELECT count(*) FROM actors`).Scan(&n); err != nil || n != 2*each {
+		t.Fatalf("actors = %d, %v; want %d", n, err, 2*each)
 	}
 }
