@@ -3,8 +3,14 @@
 
 GO ?= go
 
-test: vet
+test: vet testpeer/node_modules/.installed
 	$(GO) test ./...
+	cd testpeer && node --test
+
+# The Fedify test peer's packages, from its lockfile.
+testpeer/node_modules/.installed: testpeer/package-lock.json
+	cd testpeer && npm ci --no-audit --no-fund
+	touch $@
 
 # A quick local loop: skips the slow and interop tests.
 test-short:
