@@ -1,0 +1,71 @@
+// Package federation is coopfed's ActivityPub side: everything a peer
+// server sees of the node.
+//
+// It owns, in this issue, the discovery documents and the actor documents:
+//
+//   - WebFinger (RFC 7033) at /.well-known/webfinger, with host-meta
+//     (RFC 6415) in XRD and JSON, and NodeInfo 2.1 — webfinger.go,
+//     nodeinfo.go;
+//   - the actors, as ActivityStreams documents: the co-op as an
+//     Organization, each member as a Person, each project as a Group,
+//     answering 410 Gone with a Tombstone once removed — actor.go;
+//   - their outbox, followers and following, and the co-op's members, as
+//     paged OrderedCollections — collections.go;
+//   - the Resolver, which finds a remote account's actor with WebFinger for
+//     coop's use cases — resolver.go;
+//   - the conversion of coopfed's domain types (package coop) into
+//     ActivityStreams, in one file, convert.go.
+//
+// Content negotiation lives in the subpackage negotiate, which does not
+// import streams, so that package handlers can use it too.
+//
+// # What it alone imports
+//
+// federation is the only package that imports github.com/go-fed/activity
+// (streams and vocab): about 700 generated files that are slow to compile.
+// Everything else passes plain Go values (coop.Actor, coop.Project, ...),
+// and federation copies their fields into ActivityStreams types explicitly.
+// It must not import handlers; it reads the database through the narrow
+// Store interface, which *store.DB implements.
+//
+// # Documents
+//
+// Documents are built with streams for every type and property go-fed
+// v1.0.0 knows, serialized with streams.Serialize, and completed in the
+// serialized map with what the fediverse uses and go-fed lacks (endpoints,
+// manuallyApprovesFollowers, PropertyValue attachments) and with coopfed's
+// own terms (coop:repository, coop:licence, coop:tags, coop:needs,
+// coop:maintainers on a project's Group; coop:members on the co-op's
+// Organization), under the namespace https://coopfed.org/ns#. The @context
+// is then rewritten to the two context URLs every peer ships with
+// (ActivityStreams and https://w3id.org/security/v1) plus an inline object
+// defining every other term, as Mastodon does: a strict JSON-LD peer
+// (Fedify offline) refuses a context URL it would have to fetch, such as
+// the "http://joinmastodon.org/ns" that streams.Serialize would write.
+// What Mastodon shows is kept readable: a project's facts are also in its
+// HTML summary and in profile fields (PropertyValue attachments).
+//
+// An actor's document is rendered once per revision of the actor and
+// cached in memory: each request reads the actor's row, so that a change
+// made by the CLI is served at once, and renders again only when the row's
+// Revision has moved. With *store.DB that read is one prepared query for
+// the ID and Revision (store's PrepareActorRevision, an optional method the
+// Store interface does not require); another Store has its whole row read.
+//
+// # go-fed's pub
+//
+// go-fed's pub package is a set of contracts (Database, Clock,
+// CommonBehavior, FederatingProtocol) around its own inbox, outbox and
+// delivery machinery. This issue serves documents with its own handlers
+// instead of pub.NewActivityStreamsHandler, for reasons pub cannot
+// accommodate: that handler recognizes ActivityPub requests by substring
+// (no q-values, no */*, no default per URL), serializes on every request
+// with streams' @context, and needs a Database keyed by IRI that would have
+// to rebuild coopfed's actors from the store on each Get. It follows pub
+// where pub is right: a removed object answers 410 with a Tombstone, the
+// same documents for application/activity+json and application/ld+json
+// with the ActivityStreams profile, and a browser at the same URL is left
+// to the web pages. pub's inbox and outbox machinery (FederatingProtocol,
+// Database, Clock, with compile-time checks) is weighed with the
+// federation issue, which brings inboxes, HTTP signatures and delivery.
+package federation

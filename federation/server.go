@@ -1,0 +1,138 @@
+package federation
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/coopfed/coopfed/coop"
+	"github.com/coopfed/coopfed/federation/negotiate"
+	"github.com/gorilla/mux"
+)
+
+// Store is what federation reads; *store.DB implements it.
+type Store interface {
+	coop.Reader
+	CollectionPage(ctx context.Context, actorID int64, c coop.Collection, req coop.PageRequest) (coop.Page, error)
+}
+
+// Config is what a Server needs.
+type Config struct {
+	Site    coop.Site
+	Store   Store
+	Version string           // software version for NodeInfo
+	Log     *slog.Logger     // nil: discard
+	Clock   func() time.Time // nil: time.Now
+}
+
+// defaultPageSize is how many items a collection page holds.
+const defaultPageSize = 20
+
+// Server serves the node's discovery documents (WebFinger, host-meta,
+// NodeInfo), its actors and their collections. It is safe for concurrent
+// use.
+type Server struct {
+	site     coop.Site
+	store    Store
+	version  string
+	log      *slog.Logger
+	now      func() time.Time
+	pageSize int
+
+	// Documents that depend on the configuration only, rendered once.
+	hostMetaXML, hostMetaJSON, nodeInfoLinks []byte
+
+	prepareOnce sync.Once
+	revision    revisionFunc // nil: read the whole actor; see actor.go
+
+	mu     sync.RWMutex
+	actors map[int64]*rendered // by actor ID; see actor.go
+}
+
+// NewServer builds a Server.
+func NewServer(cfg Config) *Server {
+	s := &Server{
+		site:     cfg.Site,
+		store:    cfg.Store,
+		version:  cfg.Version,
+		log:      cfg.Log,
+		now:      cfg.Clock,
+		pageSize: defaultPageSize,
+		actors:   make(map[int64]*rendered),
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.hostMetaXML, s.hostMetaJSON = hostMeta(cfg.Site)
+	s.nodeInfoLinks = nodeInfoLinks(cfg.Site)
+	return s
+}
+
+// Routes registers the federation routes on r. Register them before the
+// web pages: the actor routes claim only requests that ask for ActivityPub,
+// so that a browser at the same URL falls through to the page registered
+// after them.
+func (s *Server) Routes(r *mux.Router) {
+	get := []string{http.MethodGet, http.MethodHead}
+	r.HandleFunc("/.well-known/webfinger", s.serveWebFinger).Methods(get...)
+	r.HandleFunc("/.well-known/host-meta", s.serveHostMetaXML).Methods(get...)
+	r.HandleFunc("/.well-known/host-meta.json", s.serveHostMetaJSON).Methods(get...)
+	r.HandleFunc("/.well-known/nodeinfo", s.serveNodeInfoLinks).Methods(get...)
+	r.HandleFunc("/nodeinfo/2.1", s.serveNodeInfo).Methods(get...)
+	r.HandleFunc("/users/{handle}", s.serveActor).Methods(get...).MatcherFunc(wantsActivityPub(false))
+	r.HandleFunc("/@{handle}", s.serveActor).Methods(get...).MatcherFunc(wantsActivityPub(true))
+	r.HandleFunc("/users/{handle}/{collection:outbox|followers|following|members}", s.serveCollection).Methods(get...)
+}
+
+func wantsActivityPub(preferHTML bool) mux.MatcherFunc {
+	return func(r *http.Request, _ *mux.RouteMatch) bool {
+		return negotiate.WantsActivityPub(r, preferHTML)
+	}
+}
+
+// contentTypeAP is the Content-Type of every ActivityStreams document.
+const contentTypeAP = "application/activity+json; charset=utf-8"
+
+// writeJSON writes a JSON body with the given Content-Type and status.
+func writeJSON(w http.ResponseWriter, status int, contentType string, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", contentType)
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+// failJSON answers a JSON endpoint with {"error": reason}.
+func failJSON(w http.ResponseWriter, status int, reason string) {
+	body, _ := json.Marshal(struct {
+		Error string `json:"error"`
+	}{reason})
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Del("ETag")
+	writeJSON(w, status, "application/json; charset=utf-8", append(body, '\n'))
+}
+
+// serverError logs err, the one place a failed request is logged, and
+// answers with a reason that gives nothing away.
+func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) {
+	s.log.Error("federation request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	failJSON(w, http.StatusInternalServerError, "something went wrong on this server; its administrator can find the details in the log")
+}
+
+// quote quotes what a client sent for an error message, cut short so that
+// a long input does not come back whole.
+func quote(s string) string {
+	const limit = 64
+	if len(s) > limit {
+		return strconv.Quote(s[:limit]) + "..."
+	}
+	return strconv.Quote(s)
+}
