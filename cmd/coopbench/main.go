@@ -1,0 +1,84 @@
+// Command coopbench measures coopfed against a baseline measured in the
+// same run, and prints medians and ratios for BENCHMARKS.md.
+//
+//	go run ./cmd/coopbench actor [-rounds 5] [-duration 3s] [-concurrency 16]
+//
+// Every figure is taken on loopback only, bounded in time.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"sort"
+	"time"
+)
+
+type bench struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string) error
+}
+
+var benches = []bench{
+	{"actor", "actor documents served over loopback, against a bare net/http handler returning the same bytes", benchActor},
+}
+
+func main() {
+	if len(os.Args) < 2 {
+		usage(os.Stderr)
+		os.Exit(2)
+	}
+	for _, b := range benches {
+		if b.name == os.Args[1] {
+			if err := b.run(context.Background(), os.Args[2:]); err != nil {
+				fmt.Fprintf(os.Stderr, "coopbench %s: %v\n", b.name, err)
+				os.Exit(1)
+			}
+			return
+		}
+	}
+	usage(os.Stderr)
+	os.Exit(2)
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: coopbench BENCHMARK [flags]")
+	for _, b := range benches {
+		fmt.Fprintf(w, "  %-8s %s\n", b.name, b.summary)
+	}
+}
+
+// roundFlags are the flags every benchmark shares.
+type roundFlags struct {
+	rounds   int
+	duration time.Duration
+}
+
+func addRoundFlags(fs *flag.FlagSet) *roundFlags {
+	r := &roundFlags{}
+	fs.IntVar(&r.rounds, "rounds", 5, "rounds; each measures the baseline and coopfed, interleaved")
+	fs.DurationVar(&r.duration, "duration", 3*time.Second, "length of each measurement")
+	return r
+}
+
+func median(xs []float64) float64 {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	n := len(s)
+	if n == 0 {
+		return 0
+	}
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+func machine() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s/%s, %d CPUs (GOMAXPROCS %d), %s, host %s", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), host)
+}

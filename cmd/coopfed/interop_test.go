@@ -1,0 +1,97 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coopfed/coopfed/config"
+	"github.com/coopfed/coopfed/coop"
+	"github.com/coopfed/coopfed/testpeer"
+	"github.com/google/go-cmp/cmp"
+)
+
+// startNode runs a development node in-process on a free loopback port and
+// stops it when the test ends.
+func startNode(t *testing.T) (*node, coop.Site) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	dir := t.TempDir()
+	if _, _, err := initNode(ctx, dir, config.Values{Mode: config.ModeDevelopment, Host: addr, Listen: addr, CoopName: "Interop Co-op"}); err != nil {
+		t.Fatal(err)
+	}
+	n, err := openNode(ctx, dir+"/"+configFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	var out bytes.Buffer
+	go func() { done <- serve(ctx, &env{stdout: &out, stderr: &out}, n, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("node did not stop")
+		}
+		n.Close()
+	})
+	return n, site(n.cfg)
+}
+
+// TestFedifyReadsOurActors: the Fedify peer resolves each kind of coopfed
+// actor by its handle, as a Mastodon user typing @name@host would, and
+// parses it as JSON-LD with no context it would have to fetch (Fedify
+// offline refuses unknown context URLs; coopfed's terms are inline).
+func TestFedifyReadsOurActors(t *testing.T) {
+	peer := testpeer.Start(t)
+	n, s := startNode(t)
+	ctx := context.Background()
+	if _, _, err := n.svc.AddMember(ctx, coop.NewMember{Handle: "alice", DisplayName: "Alice"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.svc.AddProject(ctx, coop.NewProject{Slug: "tool", Name: "The Tool", Repository: "https://git.example/tool",
+		Licence: "MIT", Tags: []string{"go"}, Maintainers: []string{"alice"}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ handle, kind, name string }{
+		{"coop", "Organization", "Interop Co-op"},
+		{"alice", "Person", "Alice"},
+		{"tool", "Group", "The Tool"},
+	} {
+		t.Run(tt.kind, func(t *testing.T) {
+			a, err := peer.Lookup("@" + s.Acct(tt.handle))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := testpeer.Actor{ID: s.ActorID(tt.handle), Type: tt.kind, PreferredUsername: tt.handle, Name: tt.name,
+				Inbox: s.Inbox(tt.handle), SharedInbox: s.SharedInbox(), PublicKeyID: s.KeyID(tt.handle), PublicKeyOwner: s.ActorID(tt.handle)}
+			got := a
+			got.Raw, got.Document, got.Outbox, got.Followers, got.Following = nil, nil, "", "", ""
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Fatalf("what Fedify read (-want +got):\n%s", diff)
+			}
+			// The coop: data survives Fedify's JSON-LD processing under our
+			// namespace, so a JSON-LD peer reads it exactly.
+			if tt.kind == "Group" && !strings.Contains(string(a.Raw), "https://git.example/tool") {
+				t.Errorf("Fedify's compacted document lost the repository:\n%s", a.Raw)
+			}
+			var doc map[string]any
+			if err := json.Unmarshal(a.Document, &doc); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/coopfed/coopfed/coop"
+)
+
+func runMember(ctx context.Context, e *env, args []string) error {
+	return runSub(ctx, e, "member", args, []command{
+		{"add", "add a member and print a one-time password", memberAdd},
+		{"list", "list the members", memberList},
+		{"remove", "remove a member (the handle is never given out again)", memberRemove},
+		{"reset-password", "give a member a new one-time password", memberResetPassword},
+	})
+}
+
+// runSub dispatches to a subcommand of a command.
+func runSub(ctx context.Context, e *env, name string, args []string, subs []command) error {
+	usage := func() {
+		fmt.Fprintf(e.stderr, "usage: coopfed %s SUBCOMMAND [flags]\n\n", name)
+		for _, s := range subs {
+			fmt.Fprintf(e.stderr, "  %-15s %s\n", s.name, s.summary)
+		}
+	}
+	if len(args) == 0 {
+		usage()
+		return usagef("missing subcommand")
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage()
+		return errHelp
+	}
+	for _, s := range subs {
+		if s.name == args[0] {
+			return s.run(ctx, e, args[1:])
+		}
+	}
+	usage()
+	return usagef("unknown subcommand %q", args[0])
+}
+
+func memberAdd(ctx context.Context, e *env, args []string) error {
+	fs := newFlags("member add", "member add NAME [--display-name NAME] [--email ADDRESS] [--role admin|member] [--config PATH]", e.stderr)
+	path := configFlag(fs)
+	display := fs.String("display-name", "", "the name shown for the member (default: the handle)")
+	email := fs.String("email", "", "the member's email address")
+	role := fs.String("role", "member", "admin or member")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(fs, pos, 1, "NAME"); err != nil {
+		return err
+	}
+	r, err := coop.ParseRole(*role)
+	if err != nil {
+		return &usageError{err.Error()}
+	}
+	n, err := openNode(ctx, *path)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	m, password, err := n.svc.AddMember(ctx, coop.NewMember{Handle: pos[0], DisplayName: *display, Email: *email, Role: r})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "added %s @%s (%s)\n", m.Name, n.svc.Site.Acct(m.Handle), m.Role)
+	fmt.Fprintf(e.stdout, "actor: %s\n", n.svc.Site.ActorID(m.Handle))
+	fmt.Fprintf(e.stdout, "one-time password: %s\n", password)
+	fmt.Fprintln(e.stdout, "Give it to the member: it must be changed at first sign-in, and cannot be shown again.")
+	return nil
+}
+
+func memberList(ctx context.Context, e *env, args []string) error {
+	fs := newFlags("member list", "member list [--config PATH]", e.stderr)
+	path := configFlag(fs)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(fs, pos, 0, ""); err != nil {
+		return err
+	}
+	n, err := openNode(ctx, *path)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	ms, err := n.svc.Members(ctx)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "HANDLE\tNAME\tROLE\tEMAIL\tSINCE\tPASSWORD")
+	for _, m := range ms {
+		pw := "set"
+		if m.MustChangePassword {
+			pw = "one-time"
+		}
+		fmt.Fprintf(tw, "@%s\t%s\t%s\t%s\t%s\t%s\n", n.svc.Site.Acct(m.Handle), m.Name, m.Role, m.Email, m.CreatedAt.Format("2006-01-02"), pw)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%d members\n", len(ms))
+	return nil
+}
+
+func memberRemove(ctx context.Context, e *env, args []string) error {
+	fs := newFlags("member remove", "member remove NAME [--config PATH]", e.stderr)
+	path := configFlag(fs)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(fs, pos, 1, "NAME"); err != nil {
+		return err
+	}
+	n, err := openNode(ctx, *path)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	if err := n.svc.RemoveMember(ctx, pos[0]); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "removed @%s; its actor now answers 410 Gone and the handle will not be given out again\n", n.svc.Site.Acct(pos[0]))
+	return nil
+}
+
+func memberResetPassword(ctx context.Context, e *env, args []string) error {
+	fs := newFlags("member reset-password", "member reset-password NAME [--config PATH]", e.stderr)
+	path := configFlag(fs)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(fs, pos, 1, "NAME"); err != nil {
+		return err
+	}
+	n, err := openNode(ctx, *path)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	password, err := n.svc.ResetPassword(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "one-time password for @%s: %s\n", n.svc.Site.Acct(pos[0]), password)
+	fmt.Fprintln(e.stdout, "It must be changed at first sign-in, and cannot be shown again.")
+	return nil
+}

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/coopfed/coopfed/coop"
+)
+
+func runProject(ctx context.Context, e *env, args []string) error {
+	return runSub(ctx, e, "project", args, []command{
+		{"add", "add a project (a Group actor)", projectAdd},
+		{"list", "list the projects", projectList},
+	})
+}
+
+func projectAdd(ctx context.Context, e *env, args []string) error {
+	fs := newFlags("project add", "project add SLUG --name NAME [--summary TEXT] [--repo URL] [--licence SPDX] [--tag T]... [--need N]... [--maintainer NAME|@name@host|URL]... [--config PATH]", e.stderr)
+	path := configFlag(fs)
+	name := fs.String("name", "", "the project's name")
+	summary := fs.String("summary", "", "a short description")
+	repo := fs.String("repo", "", "URL of the source repository")
+	licence := fs.String("licence", "", "SPDX licence expression, e.g. AGPL-3.0-or-later")
+	fs.StringVar(licence, "license", "", "same as --licence")
+	var tags, needs, maintainers stringList
+	fs.Var(&tags, "tag", "a topic (repeat for several)")
+	fs.Var(&needs, "need", "something the project looks for, e.g. review (repeat for several)")
+	fs.Var(&maintainers, "maintainer", "a local member's NAME, a remote @name@host, or an actor URL (repeat for several)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(fs, pos, 1, "SLUG"); err != nil {
+		return err
+	}
+	if *name == "" {
+		fs.Usage()
+		return usagef("--name is required")
+	}
+	n, err := openNode(ctx, *path)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	p, err := n.svc.AddProject(ctx, coop.NewProject{
+		Slug: pos[0], Name: *name, Summary: *summary, Repository: *repo, Licence: *licence,
+		Tags: tags, Needs: needs, Maintainers: maintainers,
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "added project %s @%s\n", p.Name, n.svc.Site.Acct(p.Handle))
+	fmt.Fprintf(e.stdout, "actor: %s\n", n.svc.Site.ActorID(p.Handle))
+	for _, m := range p.Maintainers {
+		fmt.Fprintf(e.stdout, "maintainer: %s\n", m)
+	}
+	return nil
+}
+
+func projectList(ctx context.Context, e *env, args []string) error {
+	fs := newFlags("project list", "project list [--config PATH]", e.stderr)
+	path := configFlag(fs)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(fs, pos, 0, ""); err != nil {
+		return err
+	}
+	n, err := openNode(ctx, *path)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	ps, err := n.svc.Projects(ctx)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "HANDLE\tNAME\tLICENCE\tTAGS\tNEEDS\tMAINTAINERS\tREPOSITORY")
+	for _, p := range ps {
+		fmt.Fprintf(tw, "@%s\t%s\t%s\t%s\t%s\t%s\t%s\n", n.svc.Site.Acct(p.Handle), p.Name, p.Licence,
+			strings.Join(p.Tags, ","), strings.Join(p.Needs, ","), strings.Join(p.Maintainers, " "), p.Repository)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%d projects\n", len(ps))
+	return nil
+}
