@@ -1,0 +1,14 @@
+// Package sig signs and checks HTTP requests between servers with
+// draft-cavage HTTP signatures (draft-cavage-http-signatures-12), as
+// Mastodon, GoToSocial and Fedify use them: rsa-sha256 (and hs2019 with
+// RSA keys), over (request-target), host, date and, for a POST, digest
+// (RFC 3230, SHA-256).
+//
+// The RSA work is go-fed/httpsig's. sig adds what httpsig leaves to its
+// caller: the Host header (Go keeps it out of r.Header), Date and Digest on
+// the way out, and on the way in the cheap checks that come before any RSA
+// work (a recent Date, a Digest that matches the body, the headers a
+// signature must cover).
+//
+// sig does no I/O and must not import go-fed's streams.
+package sig
