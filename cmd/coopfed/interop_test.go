@@ -95,3 +95,28 @@ func TestFedifyReadsOurActors(t *testing.T) {
 		})
 	}
 }
+
+// TestRemoteMaintainerResolvedByWebFinger: `project add --maintainer
+// @name@host` stores the actor URI the remote server's WebFinger names,
+// here the Fedify peer's (development mode maps nothing: the peer is on
+// loopback, which development allows).
+func TestRemoteMaintainerResolvedByWebFinger(t *testing.T) {
+	peer := testpeer.Start(t)
+	n, s := startNode(t)
+	host := strings.TrimPrefix(peer.Origin, "http://")
+	cfg := n.cfg.Dir + "/" + configFile
+	mustCLI(t, "member", "add", "alice", "--config", cfg)
+	out := mustCLI(t, "project", "add", "tool", "--name", "Tool", "--maintainer", "alice", "--maintainer", "@peer@"+host, "--config", cfg)
+	want := []string{s.ActorID("alice"), peer.Actors[0]}
+	p, err := n.svc.Project(context.Background(), "tool")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, p.Maintainers); diff != "" {
+		t.Fatalf("maintainers (-want +got):\n%s\n%s", diff, out)
+	}
+	code, _, errs := cli(t, "project", "add", "tool2", "--name", "Tool 2", "--maintainer", "@nobody@"+host, "--config", cfg)
+	if code != 1 || !strings.Contains(errs, "nobody") {
+		t.Fatalf("unknown remote maintainer: exit %d: %s", code, errs)
+	}
+}
