@@ -20,8 +20,11 @@ type Service struct {
 	Store    Store
 	Site     Site
 	Resolver Resolver // finds remote maintainers; nil refuses them
-	Clock    func() time.Time
-	Rand     io.Reader
+	// Publisher records and queues activities; nil refuses to publish
+	// (the CLI's read-only commands need none).
+	Publisher Publisher
+	Clock     func() time.Time
+	Rand      io.Reader
 }
 
 // now is the service's clock, to the microsecond that the store keeps.

@@ -57,6 +57,21 @@ type Tx interface {
 	RemoveActor(ctx context.Context, id int64, at time.Time) error
 	// SetPassword replaces a member's password hash.
 	SetPassword(ctx context.Context, id int64, passwordHash string, mustChange bool) error
+
+	// AppendOutbox records an activity a local actor published.
+	AppendOutbox(ctx context.Context, actorID int64, activityID, activityType string, body []byte, published time.Time) (int64, error)
+	// EnqueueDeliveries queues one delivery of an activity per inbox; an
+	// inbox that already has the activity is skipped.
+	EnqueueDeliveries(ctx context.Context, senderID int64, activityID string, body []byte, inboxes []string, at time.Time) error
+	// FollowerInboxes is where an actor's posts to its followers go: each
+	// accepted follower's shared inbox, else its inbox, once each.
+	FollowerInboxes(ctx context.Context, actorID int64) ([]string, error)
+	// AddFollowing records that a local actor follows targetURI, in state
+	// "pending" or "accepted".
+	AddFollowing(ctx context.Context, actorID int64, targetURI, followID, state string, at time.Time) error
+	// RemoveFollowing forgets a follow and returns the id of the Follow
+	// sent; ErrNotFound when there is none.
+	RemoveFollowing(ctx context.Context, actorID int64, targetURI string) (followID string, err error)
 }
 
 // Resolver finds the actor URI of a remote account (WebFinger);

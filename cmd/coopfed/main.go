@@ -5,6 +5,7 @@
 //	coopfed serve --config D/coopfed.toml
 //	coopfed member add|list|remove|reset-password ...
 //	coopfed project add|list ...
+//	coopfed deliveries list [--state S] [--limit N] | retry ID...|--all-dead
 //
 // Every admin command takes --config (default coopfed-data/coopfed.toml)
 // and works while the node runs: both write the same database.
@@ -48,6 +49,7 @@ func init() {
 		{"serve", "run the node", runServe},
 		{"member", "add, list, remove members, reset a password", runMember},
 		{"project", "add and list projects", runProject},
+		{"deliveries", "list outbound deliveries; retry dead ones", runDeliveries},
 		{"version", "print the version", runVersion},
 		{"help", "list the commands", runHelp},
 	}

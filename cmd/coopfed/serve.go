@@ -11,6 +11,7 @@ import (
 
 	"github.com/coopfed/coopfed/coop"
 	"github.com/coopfed/coopfed/federation"
+	"github.com/coopfed/coopfed/federation/delivery"
 	"github.com/coopfed/coopfed/handlers"
 )
 
@@ -37,8 +38,10 @@ func runServe(ctx context.Context, e *env, args []string) error {
 }
 
 // serve runs the node on ln until ctx ends (SIGINT or SIGTERM), then shuts
-// down gracefully: it stops accepting, lets requests in flight finish within
-// server.shutdown_timeout, and closes the database.
+// down gracefully: it stops accepting and stops claiming deliveries, lets
+// requests in flight (both ways) finish within server.shutdown_timeout,
+// re-queues the deliveries still in flight after it, and closes the
+// database.
 func serve(ctx context.Context, e *env, n *node, ln net.Listener) error {
 	log := newLogger(n.cfg, e.stderr)
 	c, err := n.svc.EnsureCoop(ctx, n.cfg.Coop.Handle, n.cfg.Coop.Name, n.cfg.Coop.Summary)
@@ -57,6 +60,22 @@ func serve(ctx context.Context, e *env, n *node, ln net.Listener) error {
 		ln.Close()
 		return err
 	}
+	workers, err := delivery.New(delivery.Config{
+		Store:     n.db,
+		KeyID:     s.KeyID,
+		UserAgent: "coopfed/" + version + " (+" + s.Base() + "/)",
+		Grace:     n.cfg.Server.ShutdownTimeout.Duration,
+		// One serve process per database: rows in flight at start are a
+		// crashed run's, re-queued at once.
+		Exclusive: true,
+		DevMode:   n.cfg.Development(),
+		DevHosts:  n.cfg.Dev.Hosts,
+		Log:       log.With("component", "delivery"),
+	})
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -71,6 +90,17 @@ func serve(ctx context.Context, e *env, n *node, ln net.Listener) error {
 	fmt.Fprintf(e.stdout, "listening on %s (%s, %s mode)\n", ln.Addr(), map[bool]string{true: "https", false: "http"}[tls], n.cfg.Mode)
 	log.Info("serving", "listen", ln.Addr().String(), "host", s.Host, "mode", n.cfg.Mode, "tls", tls, "version", version)
 
+	dctx, stopDelivery := context.WithCancel(ctx)
+	defer stopDelivery()
+	deliveryFailed := make(chan error, 1) // Run's error: it could not start
+	deliveryDone := make(chan struct{})   // closed when Run has returned
+	go func() {
+		defer close(deliveryDone)
+		if err := workers.Run(dctx); err != nil {
+			deliveryFailed <- err
+		}
+	}()
+
 	errc := make(chan error, 1)
 	go func() {
 		if tls {
@@ -81,14 +111,29 @@ func serve(ctx context.Context, e *env, n *node, ln net.Listener) error {
 	}()
 	select {
 	case err := <-errc:
+		stopDelivery()
+		<-deliveryDone
 		return fmt.Errorf("serve: %w", err)
+	case err := <-deliveryFailed:
+		srv.Close()
+		<-errc
+		return err
 	case <-ctx.Done():
 	}
 	log.Info("shutting down", "timeout", n.cfg.Server.ShutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.Background(), n.cfg.Server.ShutdownTimeout.Duration)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	// The delivery workers stop with ctx and wind down beside the server;
+	// the database closes only after both.
+	shutdownErr := srv.Shutdown(sctx)
+	<-deliveryDone
+	select {
+	case err := <-deliveryFailed:
+		return err
+	default:
+	}
+	if shutdownErr != nil {
+		return fmt.Errorf("shutdown: %w", shutdownErr)
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)

@@ -1,0 +1,171 @@
+package coop
+
+import (
+	"context"
+	"encoding/base32"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// MaxPostLength is the longest post, in characters, as on Mastodon's
+// default.
+const MaxPostLength = 5000
+
+// Recipient is a remote (or local) actor a post or a follow is sent to.
+type Recipient struct {
+	Actor       string // actor id
+	Acct        string // name@host
+	URL         string // profile page, for mention links
+	Inbox       string
+	SharedInbox string
+}
+
+// Post is a post by a local actor, as the Publisher records and sends it.
+type Post struct {
+	Author    Actor
+	Text      string
+	To        []Recipient // mentioned; for a direct message, the only audience
+	Direct    bool
+	Published time.Time
+	Serial    string // unique, for the ids of the Note and its Create
+}
+
+// Publisher turns what the use cases decide into activities: it records
+// them in the actor's outbox and queues their delivery inside the use
+// case's transaction, so that nothing is recorded and left unsent, or sent
+// and not recorded. Package federation implements it.
+type Publisher interface {
+	// Recipient looks up a remote actor (WebFinger for an account, then
+	// its actor document) to address it. It does network I/O: call it
+	// outside a transaction.
+	Recipient(ctx context.Context, accountOrURL string) (Recipient, error)
+	// PublishPost records p in its author's outbox and queues its
+	// delivery to the author's followers (unless direct) and to p.To.
+	PublishPost(ctx context.Context, tx Tx, p Post) (activityID string, err error)
+	// PublishFollow records and queues a Follow of target by follower.
+	PublishFollow(ctx context.Context, tx Tx, follower Actor, target Recipient, at time.Time) (followID string, err error)
+	// PublishUndoFollow queues the Undo of follower's Follow of target.
+	PublishUndoFollow(ctx context.Context, tx Tx, follower Actor, target Recipient, at time.Time) error
+}
+
+// serial makes a unique, time-ordered suffix for activity ids.
+func (s *Service) serial() (string, error) {
+	b := make([]byte, 10)
+	if _, err := s.rand().Read(b); err != nil {
+		return "", fmt.Errorf("serial: %w", err)
+	}
+	enc := base32.NewEncoding("0123456789abcdefghjkmnpqrstvwxyz").WithPadding(base32.NoPadding)
+	return fmt.Sprintf("%x", s.now().UnixMilli()) + enc.EncodeToString(b), nil
+}
+
+// NewPost is what a member or admin writes.
+type NewPost struct {
+	AuthorHandle string
+	Text         string
+	To           []string // @name@host accounts or actor URLs to mention
+	Direct       bool     // only To see it
+}
+
+// liveActor finds a live local actor of any kind.
+func liveActor(ctx context.Context, r Reader, handle string) (Actor, error) {
+	a, err := r.ActorByHandle(ctx, handle)
+	if err != nil {
+		return Actor{}, err
+	}
+	if a.Removed() {
+		return Actor{}, fmt.Errorf("%w: %q was removed", ErrGone, handle)
+	}
+	return a, nil
+}
+
+// Post publishes a post by a local actor (a member, a project or the
+// co-op): to its followers and the mentioned accounts, or, when direct, to
+// the mentioned accounts only.
+func (s *Service) Post(ctx context.Context, n NewPost) (string, error) {
+	text := strings.TrimSpace(n.Text)
+	switch {
+	case text == "":
+		return "", fmt.Errorf("%w: the post is empty", ErrInvalidInput)
+	case utf8.RuneCountInString(text) > MaxPostLength:
+		return "", fmt.Errorf("%w: the post is longer than %d characters", ErrInvalidInput, MaxPostLength)
+	case n.Direct && len(n.To) == 0:
+		return "", fmt.Errorf("%w: a direct message needs a recipient", ErrInvalidInput)
+	case s.Publisher == nil:
+		return "", fmt.Errorf("%w: this node cannot publish", ErrInvalidInput)
+	}
+	author, err := liveActor(ctx, s.Store, n.AuthorHandle)
+	if err != nil {
+		return "", err
+	}
+	p := Post{Author: author, Text: text, Direct: n.Direct, Published: s.now()}
+	for _, to := range n.To {
+		r, err := s.Publisher.Recipient(ctx, to)
+		if err != nil {
+			return "", fmt.Errorf("recipient %q: %w", to, err)
+		}
+		p.To = append(p.To, r)
+	}
+	if p.Serial, err = s.serial(); err != nil {
+		return "", err
+	}
+	var id string
+	err = s.Store.Update(ctx, func(tx Tx) error {
+		var err error
+		id, err = s.Publisher.PublishPost(ctx, tx, p)
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("coop: post as %q: %w", n.AuthorHandle, err)
+	}
+	return id, nil
+}
+
+// Follow makes a local actor follow a remote one; the follow stays pending
+// until the remote server accepts it.
+func (s *Service) Follow(ctx context.Context, followerHandle, target string) (string, error) {
+	if s.Publisher == nil {
+		return "", fmt.Errorf("%w: this node cannot publish", ErrInvalidInput)
+	}
+	follower, err := liveActor(ctx, s.Store, followerHandle)
+	if err != nil {
+		return "", err
+	}
+	r, err := s.Publisher.Recipient(ctx, target)
+	if err != nil {
+		return "", fmt.Errorf("follow %q: %w", target, err)
+	}
+	var id string
+	err = s.Store.Update(ctx, func(tx Tx) error {
+		var err error
+		id, err = s.Publisher.PublishFollow(ctx, tx, follower, r, s.now())
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("coop: %q follows %q: %w", followerHandle, target, err)
+	}
+	return id, nil
+}
+
+// Unfollow undoes a local actor's follow of a remote one.
+func (s *Service) Unfollow(ctx context.Context, followerHandle, target string) error {
+	if s.Publisher == nil {
+		return fmt.Errorf("%w: this node cannot publish", ErrInvalidInput)
+	}
+	follower, err := liveActor(ctx, s.Store, followerHandle)
+	if err != nil {
+		return err
+	}
+	r, err := s.Publisher.Recipient(ctx, target)
+	if err != nil {
+		return fmt.Errorf("unfollow %q: %w", target, err)
+	}
+	err = s.Store.Update(ctx, func(tx Tx) error {
+		return s.Publisher.PublishUndoFollow(ctx, tx, follower, r, s.now())
+	})
+	if err != nil {
+		return fmt.Errorf("coop: %q unfollows %q: %w", followerHandle, target, err)
+	}
+	return nil
+}
