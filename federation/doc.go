@@ -14,7 +14,21 @@
 //   - the Resolver, which finds a remote account's actor with WebFinger for
 //     coop's use cases — resolver.go;
 //   - the conversion of coopfed's domain types (package coop) into
-//     ActivityStreams, in one file, convert.go.
+//     ActivityStreams, in one file, convert.go;
+//   - the inboxes, POST /users/{handle}/inbox and the shared POST /inbox,
+//     which check a request's size, Content-Type and HTTP signature (package
+//     sig), the key's owner against the activity's actor and the origin of
+//     what it carries, then store it and queue its processing in one
+//     statement before answering 202 — inbox.go;
+//   - signed GETs of remote documents under the dial rules shared with the
+//     Resolver (no private or loopback address outside development mode,
+//     every redirect hop checked again), and the remote actor cache with
+//     key look-up checked both ways and one refetch on a failed signature —
+//     fetch.go, remote.go;
+//   - the Processor, a pool of workers that applies accepted activities
+//     (Follow, Undo{Follow}, Accept/Reject of our follows, Update and Delete
+//     of remote actors, Create{Note} to local actors) from the database,
+//     crash-safe by lease — process.go.
 //
 // Content negotiation lives in the subpackage negotiate, which does not
 // import streams, so that package handlers can use it too.
@@ -25,8 +39,11 @@
 // (streams and vocab): about 700 generated files that are slow to compile.
 // Everything else passes plain Go values (coop.Actor, coop.Project, ...),
 // and federation copies their fields into ActivityStreams types explicitly.
-// It must not import handlers; it reads the database through the narrow
-// Store interface, which *store.DB implements.
+// It must not import handlers. It reads documents' data through the narrow
+// Store interface, which *store.DB implements; the inboxes, the remote
+// actor cache and the Processor use *store.DB itself, for its write
+// transactions (store never imports federation, so the arrow points one
+// way).
 //
 // # Documents
 //
@@ -61,11 +78,17 @@
 // accommodate: that handler recognizes ActivityPub requests by substring
 // (no q-values, no */*, no default per URL), serializes on every request
 // with streams' @context, and needs a Database keyed by IRI that would have
-// to rebuild coopfed's actors from the store on each Get. It follows pub
-// where pub is right: a removed object answers 410 with a Tombstone, the
-// same documents for application/activity+json and application/ld+json
-// with the ActivityStreams profile, and a browser at the same URL is left
-// to the web pages. pub's inbox and outbox machinery (FederatingProtocol,
-// Database, Clock, with compile-time checks) is weighed with the
-// federation issue, which brings inboxes, HTTP signatures and delivery.
+// to rebuild coopfed's actors from the store on each Get. The inbox does
+// not use pub's FederatingProtocol either: pub processes an activity in the
+// request that delivered it, while coopfed answers 202 only once the
+// activity is stored and processes it later from the database, so that a
+// crash loses nothing; and pub's authentication hook would still leave
+// Date, Digest, host and the actor/key owner checks to the app. Incoming
+// activities are read as JSON by hand (decodeActivity, with depth, size and
+// duplicate-member limits) rather than with streams: the fields used are
+// few, and peers' shapes vary beyond go-fed v1.0.0's vocabulary. It
+// follows pub where pub is right: a removed object answers 410 with a
+// Tombstone, the same documents for application/activity+json and
+// application/ld+json with the ActivityStreams profile, and a browser at
+// the same URL is left to the web pages.
 package federation

@@ -6,12 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/coopfed/coopfed/coop"
@@ -39,10 +36,9 @@ const (
 // the mapped loopback address instead of resolving the name) and to
 // loopback hosts, so that several nodes federate on one machine.
 type Resolver struct {
-	site     coop.Site
-	devHosts map[string]string // lower-case host[:port] -> loopback host:port
-	devMode  bool
-	client   *http.Client
+	*netPolicy
+	site   coop.Site
+	client *http.Client
 }
 
 var _ coop.Resolver = (*Resolver)(nil)
@@ -51,34 +47,8 @@ var _ coop.Resolver = (*Resolver)(nil)
 // accounts (with ":port" when it has one), to the loopback "127.0.0.1:PORT"
 // it listens on; it is used only when devMode is set.
 func NewResolver(site coop.Site, devHosts map[string]string, devMode bool) *Resolver {
-	r := &Resolver{site: site, devMode: devMode, devHosts: make(map[string]string, len(devHosts))}
-	for host, addr := range devHosts {
-		r.devHosts[strings.ToLower(host)] = addr
-	}
-	r.client = &http.Client{
-		Timeout: resolveTimeout,
-		Transport: &http.Transport{
-			// Never a proxy from the environment: the dial rules must hold.
-			Proxy:                  nil,
-			DialContext:            r.dial,
-			ForceAttemptHTTP2:      true,
-			TLSHandshakeTimeout:    resolveTimeout,
-			ResponseHeaderTimeout:  resolveTimeout,
-			MaxResponseHeaderBytes: 64 << 10,
-			MaxIdleConns:           16,
-			IdleConnTimeout:        90 * time.Second,
-		},
-		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if len(via) >= maxRedirects {
-				return fmt.Errorf("more than %d redirects", maxRedirects)
-			}
-			if req.URL.Scheme != r.scheme(req.URL.Host) {
-				return fmt.Errorf("redirect to %s refused: this node reaches %s only over %s", req.URL.Redacted(), req.URL.Host, r.scheme(req.URL.Host))
-			}
-			return nil
-		},
-	}
-	return r
+	p := newNetPolicy(devHosts, devMode)
+	return &Resolver{netPolicy: p, site: site, client: p.client(resolveTimeout)}
 }
 
 // ResolveAccount returns the actor URI of "name@host" (an "acct:" scheme
@@ -185,86 +155,4 @@ func (r *Resolver) checkActorURL(href string) error {
 		return fmt.Errorf("actor link %q: this node reaches %s only over %s", href, u.Host, r.scheme(u.Host))
 	}
 	return nil
-}
-
-// scheme is how this node reaches host: plain http only in development
-// mode, to a mapped or loopback host.
-func (r *Resolver) scheme(host string) string {
-	if r.devMode {
-		if _, ok := r.mapped(host); ok || isLoopbackHost(host) {
-			return "http"
-		}
-	}
-	return "https"
-}
-
-// mapped looks host up in the dev-hosts table, with or without the
-// scheme's default port that the transport adds.
-func (r *Resolver) mapped(host string) (string, bool) {
-	if !r.devMode {
-		return "", false
-	}
-	host = strings.ToLower(host)
-	if addr, ok := r.devHosts[host]; ok {
-		return addr, true
-	}
-	for _, port := range []string{":80", ":443"} {
-		if h, ok := strings.CutSuffix(host, port); ok {
-			if addr, ok := r.devHosts[h]; ok {
-				return addr, true
-			}
-		}
-	}
-	return "", false
-}
-
-// isLoopbackHost reports whether host[:port] is localhost or a loopback IP.
-func isLoopbackHost(host string) bool {
-	h := host
-	if sh, _, err := net.SplitHostPort(host); err == nil {
-		h = sh
-	}
-	h = strings.Trim(h, "[]")
-	if strings.EqualFold(h, "localhost") {
-		return true
-	}
-	ip, err := netip.ParseAddr(h)
-	return err == nil && ip.Unmap().IsLoopback()
-}
-
-// dial connects to addr under the rules in Resolver's doc.
-func (r *Resolver) dial(ctx context.Context, network, addr string) (net.Conn, error) {
-	d := net.Dialer{Timeout: resolveTimeout}
-	if target, ok := r.mapped(addr); ok {
-		if !isLoopbackHost(target) {
-			return nil, fmt.Errorf("dev host %s maps to %s, which is not a loopback address", addr, target)
-		}
-		return d.DialContext(ctx, network, target)
-	}
-	if r.devMode && isLoopbackHost(addr) {
-		return d.DialContext(ctx, network, addr)
-	}
-	// Checked after the name is resolved, on the address dialed, so that
-	// a name resolving to a private address is refused too.
-	d.Control = func(_, address string, _ syscall.RawConn) error {
-		ap, err := netip.ParseAddrPort(address)
-		if err != nil {
-			return fmt.Errorf("dial %s: %w", address, err)
-		}
-		if !publicAddr(ap.Addr()) {
-			return fmt.Errorf("dial %s (%s): not a public address", addr, address)
-		}
-		return nil
-	}
-	return d.DialContext(ctx, network, addr)
-}
-
-// sharedAddressSpace is RFC 6598's carrier-grade NAT range.
-var sharedAddressSpace = netip.MustParsePrefix("100.64.0.0/10")
-
-// publicAddr reports whether ip is an address on the public internet.
-func publicAddr(ip netip.Addr) bool {
-	ip = ip.Unmap()
-	return ip.IsValid() && ip.IsGlobalUnicast() && !ip.IsPrivate() && !ip.IsLoopback() &&
-		!ip.IsLinkLocalUnicast() && !sharedAddressSpace.Contains(ip)
 }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/coopfed/coopfed/coop"
 	"github.com/coopfed/coopfed/federation/negotiate"
+	"github.com/coopfed/coopfed/federation/sig"
+	"github.com/coopfed/coopfed/store"
 	"github.com/gorilla/mux"
 )
 
@@ -27,6 +29,26 @@ type Config struct {
 	Version string           // software version for NodeInfo
 	Log     *slog.Logger     // nil: discard
 	Clock   func() time.Time // nil: time.Now
+
+	// DB is the database the inboxes store accepted activities in; nil
+	// serves no inboxes.
+	DB *store.DB
+	// Fetcher fetches the keys of signed requests and caches their
+	// actors; nil: one built from Site, DB, DevHosts and DevMode.
+	Fetcher *Fetcher
+	// DevHosts and DevMode are as for NewResolver: in development mode,
+	// peers are reached over http at loopback addresses.
+	DevHosts map[string]string
+	DevMode  bool
+	// MaxBodyBytes is the largest inbox body accepted (413 beyond it);
+	// 0: DefaultMaxBodyBytes. The config's federation.max_body_bytes.
+	MaxBodyBytes int64
+	// DateSkew is how far a signature's Date may be from the clock; 0:
+	// one hour. The config's federation.date_skew.
+	DateSkew time.Duration
+	// Wake, when set, is called after an inbox stored a new activity:
+	// (*Processor).Wake, so that it is processed at once.
+	Wake func()
 }
 
 // defaultPageSize is how many items a collection page holds.
@@ -51,6 +73,13 @@ type Server struct {
 
 	mu     sync.RWMutex
 	actors map[int64]*rendered // by actor ID; see actor.go
+
+	// Inboxes; see inbox.go.
+	db       *store.DB
+	fetcher  *Fetcher
+	maxBody  int64
+	dateSkew time.Duration
+	wake     func()
 }
 
 // NewServer builds a Server.
@@ -69,6 +98,17 @@ func NewServer(cfg Config) *Server {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	s.db, s.fetcher, s.maxBody, s.dateSkew, s.wake = cfg.DB, cfg.Fetcher, cfg.MaxBodyBytes, cfg.DateSkew, cfg.Wake
+	if s.maxBody <= 0 {
+		s.maxBody = DefaultMaxBodyBytes
+	}
+	if s.dateSkew <= 0 {
+		s.dateSkew = sig.DefaultSkew
+	}
+	if s.fetcher == nil && s.db != nil {
+		s.fetcher = NewFetcher(FetcherConfig{Site: cfg.Site, DB: cfg.DB, DevHosts: cfg.DevHosts, DevMode: cfg.DevMode,
+			Clock: cfg.Clock, Log: cfg.Log})
 	}
 	s.hostMetaXML, s.hostMetaJSON = hostMeta(cfg.Site)
 	s.nodeInfoLinks = nodeInfoLinks(cfg.Site)
@@ -89,6 +129,10 @@ func (s *Server) Routes(r *mux.Router) {
 	r.HandleFunc("/users/{handle}", s.serveActor).Methods(get...).MatcherFunc(wantsActivityPub(false))
 	r.HandleFunc("/@{handle}", s.serveActor).Methods(get...).MatcherFunc(wantsActivityPub(true))
 	r.HandleFunc("/users/{handle}/{collection:outbox|followers|following|members}", s.serveCollection).Methods(get...)
+	if s.db != nil {
+		r.HandleFunc("/users/{handle}/inbox", s.serveInbox).Methods(http.MethodPost)
+		r.HandleFunc("/inbox", s.serveInbox).Methods(http.MethodPost)
+	}
 }
 
 func wantsActivityPub(preferHTML bool) mux.MatcherFunc {

@@ -8,7 +8,13 @@
 // caller: the Host header (Go keeps it out of r.Header), Date and Digest on
 // the way out, and on the way in the cheap checks that come before any RSA
 // work (a recent Date, a Digest that matches the body, the headers a
-// signature must cover).
+// signature must cover): Check parses the Signature header with its own
+// parser (ParseSignature), refuses other schemes (an RFC 9421
+// Signature-Input: ErrUnsupportedScheme, so that the peer falls back) and
+// does those checks; (*Checked).Verify then does the RSA work, and may be
+// called again with a refetched key. Every failure wraps a named error
+// (ErrNoSignature, ErrBadSignatureHeader, ErrMissingHeaders, ErrStaleDate,
+// ErrDigestMismatch, ErrBadSignature).
 //
 // sig does no I/O and must not import go-fed's streams.
 package sig

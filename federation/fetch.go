@@ -1,0 +1,346 @@
+package federation
+
+import (
+	"context"
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/coopfed/coopfed/coop"
+	"github.com/coopfed/coopfed/federation/sig"
+	"github.com/coopfed/coopfed/store"
+)
+
+// netPolicy is how this node reaches other servers, for every outgoing
+// request (WebFinger, signed GETs): https to public addresses only, so that
+// a name or URL a peer gives cannot make the node probe its own network;
+// in development mode also plain http to hosts mapped by the dev-hosts
+// table (dialing the mapped loopback address instead of resolving the
+// name) and to loopback hosts, so that several nodes federate on one
+// machine.
+type netPolicy struct {
+	devHosts map[string]string // lower-case host[:port] -> loopback host:port
+	devMode  bool
+}
+
+func newNetPolicy(devHosts map[string]string, devMode bool) *netPolicy {
+	p := &netPolicy{devMode: devMode, devHosts: make(map[string]string, len(devHosts))}
+	for host, addr := range devHosts {
+		p.devHosts[strings.ToLower(host)] = addr
+	}
+	return p
+}
+
+// client builds an HTTP client that dials under the policy, with an
+// overall timeout, and checks every redirect hop again (scheme here; the
+// address dialled in dial).
+func (p *netPolicy) client(timeout time.Duration) *http.Client {
+	return &http.Client{
+		Timeout: timeout,
+		Transport: &http.Transport{
+			// Never a proxy from the environment: the dial rules must hold.
+			Proxy:                  nil,
+			DialContext:            p.dial,
+			ForceAttemptHTTP2:      true,
+			TLSHandshakeTimeout:    timeout,
+			ResponseHeaderTimeout:  timeout,
+			MaxResponseHeaderBytes: 64 << 10,
+			MaxIdleConns:           16,
+			IdleConnTimeout:        90 * time.Second,
+		},
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) >= maxRedirects {
+				return fmt.Errorf("more than %d redirects", maxRedirects)
+			}
+			if req.URL.User != nil {
+				return fmt.Errorf("redirect to %s refused: user information in the URL", req.URL.Redacted())
+			}
+			if req.URL.Scheme != p.scheme(req.URL.Host) {
+				return fmt.Errorf("redirect to %s refused: this node reaches %s only over %s", req.URL.Redacted(), req.URL.Host, p.scheme(req.URL.Host))
+			}
+			return nil
+		},
+	}
+}
+
+// scheme is how this node reaches host: plain http only in development
+// mode, to a mapped or loopback host.
+func (p *netPolicy) scheme(host string) string {
+	if p.devMode {
+		if _, ok := p.mapped(host); ok || isLoopbackHost(host) {
+			return "http"
+		}
+	}
+	return "https"
+}
+
+// mapped looks host up in the dev-hosts table, with or without the
+// scheme's default port that the transport adds.
+func (p *netPolicy) mapped(host string) (string, bool) {
+	if !p.devMode {
+		return "", false
+	}
+	host = strings.ToLower(host)
+	if addr, ok := p.devHosts[host]; ok {
+		return addr, true
+	}
+	for _, port := range []string{":80", ":443"} {
+		if h, ok := strings.CutSuffix(host, port); ok {
+			if addr, ok := p.devHosts[h]; ok {
+				return addr, true
+			}
+		}
+	}
+	return "", false
+}
+
+// isLoopbackHost reports whether host[:port] is localhost or a loopback IP.
+func isLoopbackHost(host string) bool {
+	h := host
+	if sh, _, err := net.SplitHostPort(host); err == nil {
+		h = sh
+	}
+	h = strings.Trim(h, "[]")
+	if strings.EqualFold(h, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(h)
+	return err == nil && ip.Unmap().IsLoopback()
+}
+
+// dial connects to addr under the policy.
+func (p *netPolicy) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	d := net.Dialer{Timeout: resolveTimeout}
+	if target, ok := p.mapped(addr); ok {
+		if !isLoopbackHost(target) {
+			return nil, fmt.Errorf("dev host %s maps to %s, which is not a loopback address", addr, target)
+		}
+		return d.DialContext(ctx, network, target)
+	}
+	if p.devMode && isLoopbackHost(addr) {
+		return d.DialContext(ctx, network, addr)
+	}
+	// Checked after the name is resolved, on the address dialed, so that
+	// a name resolving to a private address is refused too.
+	d.Control = func(_, address string, _ syscall.RawConn) error {
+		ap, err := netip.ParseAddrPort(address)
+		if err != nil {
+			return fmt.Errorf("dial %s: %w", address, err)
+		}
+		if !publicAddr(ap.Addr()) {
+			return fmt.Errorf("dial %s (%s): not a public address", addr, address)
+		}
+		return nil
+	}
+	return d.DialContext(ctx, network, addr)
+}
+
+// sharedAddressSpace is RFC 6598's carrier-grade NAT range.
+var sharedAddressSpace = netip.MustParsePrefix("100.64.0.0/10")
+
+// publicAddr reports whether ip is an address on the public internet.
+func publicAddr(ip netip.Addr) bool {
+	ip = ip.Unmap()
+	return ip.IsValid() && ip.IsGlobalUnicast() && !ip.IsPrivate() && !ip.IsLoopback() &&
+		!ip.IsLinkLocalUnicast() && !sharedAddressSpace.Contains(ip)
+}
+
+// Limits on a signed GET.
+const (
+	fetchTimeout  = 10 * time.Second
+	maxFetchBytes = 1 << 20
+)
+
+// acceptActivityPub is the Accept header of a signed GET.
+const acceptActivityPub = `application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"`
+
+// Errors of a fetch.
+var (
+	// ErrRemoteGone is a remote object or actor that answers 410 Gone, or
+	// an actor this node knows to be deleted.
+	ErrRemoteGone = errors.New("gone")
+	// ErrRemoteNotFound is a remote object that answers 404.
+	ErrRemoteNotFound = errors.New("not found on its server")
+)
+
+// FetcherConfig is what a Fetcher needs.
+type FetcherConfig struct {
+	Site     coop.Site
+	DB       *store.DB         // the remote actor cache, and the co-op's key
+	DevHosts map[string]string // as for NewResolver; used in development mode only
+	DevMode  bool
+	Clock    func() time.Time // nil: time.Now
+	Log      *slog.Logger     // nil: discard
+	// MaxAge is how long a cached actor is used before it is fetched
+	// again; 0: one day.
+	MaxAge time.Duration
+	// MinRefetch is how soon after a fetch a key may be fetched again on a
+	// failed signature; 0: one minute. It keeps a peer sending bad
+	// signatures from making this node fetch on every request.
+	MinRefetch time.Duration
+}
+
+// Fetcher fetches remote documents with GETs signed by the co-op's
+// Organization actor (GoToSocial, and Mastodon in secure mode, refuse
+// unsigned ones), with a timeout, a size limit and the dial rules of
+// netPolicy, and keeps the remote actor cache. It is safe for concurrent
+// use.
+type Fetcher struct {
+	site       coop.Site
+	db         *store.DB
+	policy     *netPolicy
+	client     *http.Client
+	now        func() time.Time
+	log        *slog.Logger
+	maxAge     time.Duration
+	minRefetch time.Duration
+
+	keyMu  sync.Mutex
+	key    *rsa.PrivateKey
+	keyID  string
+	flight [64]sync.Mutex // by hash of a URI: one fetch of a URI at a time
+}
+
+// NewFetcher builds a Fetcher.
+func NewFetcher(cfg FetcherConfig) *Fetcher {
+	p := newNetPolicy(cfg.DevHosts, cfg.DevMode)
+	f := &Fetcher{
+		site: cfg.Site, db: cfg.DB, policy: p, client: p.client(fetchTimeout),
+		now: cfg.Clock, log: cfg.Log, maxAge: cfg.MaxAge, minRefetch: cfg.MinRefetch,
+	}
+	if f.now == nil {
+		f.now = time.Now
+	}
+	if f.log == nil {
+		f.log = slog.New(slog.DiscardHandler)
+	}
+	if f.maxAge <= 0 {
+		f.maxAge = 24 * time.Hour
+	}
+	if f.minRefetch <= 0 {
+		f.minRefetch = time.Minute
+	}
+	return f
+}
+
+// signingKey returns the co-op actor's key and keyId, read once.
+func (f *Fetcher) signingKey(ctx context.Context) (*rsa.PrivateKey, string, error) {
+	f.keyMu.Lock()
+	defer f.keyMu.Unlock()
+	if f.key != nil {
+		return f.key, f.keyID, nil
+	}
+	c, err := f.db.Coop(ctx)
+	if err != nil {
+		return nil, "", fmt.Errorf("signing key: %w", err)
+	}
+	pemText, err := f.db.PrivateKeyPEM(ctx, c.ID)
+	if err != nil {
+		return nil, "", fmt.Errorf("signing key: %w", err)
+	}
+	k, err := sig.ParsePrivateKey(pemText)
+	if err != nil {
+		return nil, "", err
+	}
+	f.key, f.keyID = k, f.site.KeyID(c.Handle)
+	return f.key, f.keyID, nil
+}
+
+// checkFetchURL accepts a URL this node may fetch: http(s), no user
+// information, and the scheme the policy gives its host.
+func (f *Fetcher) checkFetchURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil || u.Host == "" || u.User != nil || u.Opaque != "":
+		return nil, fmt.Errorf("fetch %s: not a URL this node fetches", quote(raw))
+	case u.Scheme != f.policy.scheme(u.Host):
+		return nil, fmt.Errorf("fetch %s: this node reaches %s only over %s", quote(raw), u.Host, f.policy.scheme(u.Host))
+	}
+	u.Fragment, u.RawFragment = "", ""
+	return u, nil
+}
+
+// Get fetches an ActivityStreams document with a signed GET and returns its
+// body and the URL it came from after redirects. 410 is ErrRemoteGone, 404
+// ErrRemoteNotFound.
+func (f *Fetcher) Get(ctx context.Context, rawURL string) ([]byte, *url.URL, error) {
+	u, err := f.checkFetchURL(rawURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	key, keyID, err := f.signingKey(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("fetch %s: %w", u, err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, nil, fmt.Errorf("fetch %s: %w", u, err)
+	}
+	req.Header.Set("Accept", acceptActivityPub)
+	req.Header.Set("User-Agent", "coopfed (+"+f.site.Base()+"/)")
+	if err := sig.Sign(req, keyID, key, nil, f.now()); err != nil {
+		return nil, nil, err
+	}
+	// A redirect is signed again for its own URL (Go copies the headers,
+	// which would carry a signature of the first URL).
+	client := *f.client
+	check := client.CheckRedirect
+	client.CheckRedirect = func(r *http.Request, via []*http.Request) error {
+		if err := check(r, via); err != nil {
+			return err
+		}
+		r.Header.Del("Signature")
+		r.Host = ""
+		return sig.Sign(r, keyID, key, nil, f.now())
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, nil, fmt.Errorf("fetch %s: %w", u, err)
+	}
+	defer resp.Body.Close()
+	final := resp.Request.URL
+	switch {
+	case resp.StatusCode == http.StatusGone:
+		return nil, final, fmt.Errorf("fetch %s: %w (410)", u, ErrRemoteGone)
+	case resp.StatusCode == http.StatusNotFound:
+		return nil, final, fmt.Errorf("fetch %s: %w (404)", u, ErrRemoteNotFound)
+	case resp.StatusCode != http.StatusOK:
+		return nil, final, fmt.Errorf("fetch %s: %s", u, resp.Status)
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || !(mt == "application/activity+json" || mt == "application/ld+json" || mt == "application/json") {
+			return nil, final, fmt.Errorf("fetch %s: Content-Type %s is not ActivityStreams JSON", u, quote(ct))
+		}
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxFetchBytes+1))
+	if err != nil {
+		return nil, final, fmt.Errorf("fetch %s: read: %w", u, err)
+	}
+	if len(body) > maxFetchBytes {
+		return nil, final, fmt.Errorf("fetch %s: the document is larger than %d bytes", u, maxFetchBytes)
+	}
+	return body, final, nil
+}
+
+// lock serializes fetches of one URI, so that a burst of requests signed
+// with a new key fetches it once.
+func (f *Fetcher) lock(uri string) func() {
+	h := fnv.New32a()
+	h.Write([]byte(uri))
+	mu := &f.flight[h.Sum32()%uint32(len(f.flight))]
+	mu.Lock()
+	return mu.Unlock
+}

@@ -1,0 +1,394 @@
+package federation
+
+import (
+	"bytes"
+	"context"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/coopfed/coopfed/coop"
+	"github.com/coopfed/coopfed/federation/sig"
+	"github.com/coopfed/coopfed/store"
+	"github.com/gorilla/mux"
+)
+
+// Limits on what an inbox accepts.
+const (
+	// DefaultMaxBodyBytes is the largest inbox body accepted unless the
+	// config says otherwise (federation.max_body_bytes).
+	DefaultMaxBodyBytes = 1 << 20
+	// maxJSONDepth is how deeply a JSON document may nest. Activities nest
+	// a few levels (Create{Note{replies{first}}}, Accept{Follow{proof}}).
+	maxJSONDepth = 64
+	// maxJSONKeys bounds the members of one object.
+	maxJSONKeys = 1024
+)
+
+// errBadJSON is a body that is not an acceptable JSON document.
+var errBadJSON = errors.New("invalid JSON")
+
+// decodeActivityJSON decodes a JSON object token by token, so that depth
+// and size are bounded while decoding: at most max bytes, maxJSONDepth
+// levels, maxJSONKeys members per object, no duplicate member names (two
+// "id"s would let two readers see two different objects) and nothing after
+// the object.
+func decodeActivityJSON(body []byte, max int64) (map[string]any, error) {
+	if int64(len(body)) > max {
+		return nil, fmt.Errorf("%w: the document is larger than %d bytes", errBadJSON, max)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	v, err := decodeValue(dec, 0)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errBadJSON, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("%w: data after the top-level object", errBadJSON)
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("%w: not a JSON object", errBadJSON)
+	}
+	return m, nil
+}
+
+func decodeValue(dec *json.Decoder, depth int) (any, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		if err == io.EOF {
+			return nil, io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	d, ok := tok.(json.Delim)
+	if !ok {
+		return tok, nil
+	}
+	if depth >= maxJSONDepth {
+		return nil, fmt.Errorf("nested deeper than %d levels", maxJSONDepth)
+	}
+	switch d {
+	case '{':
+		m := map[string]any{}
+		for dec.More() {
+			kt, err := dec.Token()
+			if err != nil {
+				return nil, err
+			}
+			k, ok := kt.(string)
+			if !ok {
+				return nil, fmt.Errorf("object key %v is not a string", kt)
+			}
+			if _, dup := m[k]; dup {
+				return nil, fmt.Errorf("member %s appears twice", quote(k))
+			}
+			if len(m) >= maxJSONKeys {
+				return nil, fmt.Errorf("an object has more than %d members", maxJSONKeys)
+			}
+			v, err := decodeValue(dec, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			m[k] = v
+		}
+		if _, err := dec.Token(); err != nil {
+			return nil, err
+		}
+		return m, nil
+	case '[':
+		var a []any
+		for dec.More() {
+			v, err := decodeValue(dec, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			a = append(a, v)
+		}
+		if _, err := dec.Token(); err != nil {
+			return nil, err
+		}
+		if a == nil {
+			a = []any{}
+		}
+		return a, nil
+	}
+	return nil, fmt.Errorf("unexpected %v", d)
+}
+
+// activity is an incoming activity, decoded.
+type activity struct {
+	m     map[string]any
+	ID    string
+	Type  string
+	Actor string
+}
+
+// object is the activity's object property, as sent.
+func (a activity) object() any { return a.m["object"] }
+
+// decodeActivity decodes an activity and checks what every activity must
+// have: an http(s) id, a type, and one actor given as an http(s) URI (or
+// an object with one), with the activity's id on the actor's host.
+func decodeActivity(body []byte, max int64) (activity, error) {
+	m, err := decodeActivityJSON(body, max)
+	if err != nil {
+		return activity{}, err
+	}
+	a := activity{m: m, ID: str(m, "id")}
+	if hostOf(a.ID) == "" {
+		return activity{}, fmt.Errorf("%w: the activity's id %s is not an http(s) URI", errBadJSON, quote(a.ID))
+	}
+	types := typesOf(m)
+	if len(types) == 0 || types[0] == "" {
+		return activity{}, fmt.Errorf("%w: the activity has no type", errBadJSON)
+	}
+	a.Type = types[0]
+	actors := idsOf(m["actor"])
+	if len(actors) != 1 || hostOf(actors[0]) == "" {
+		return activity{}, fmt.Errorf("%w: the activity needs exactly one actor, an http(s) URI", errBadJSON)
+	}
+	a.Actor = actors[0]
+	if !sameOrigin(a.ID, a.Actor) {
+		return activity{}, fmt.Errorf("%w: the activity %s is not on its actor's host %s", errForeignOrigin, a.ID, hostOf(a.Actor))
+	}
+	return a, nil
+}
+
+// errForeignOrigin is an activity or object whose id is on another host
+// than its actor: this node trusts an object only from its own origin
+// (the class of Mastodon's CVE-2024-23832).
+var errForeignOrigin = errors.New("object from another origin")
+
+// contentObjectTypes are the activities whose embedded object's content
+// is used, and so must come from the actor's own origin.
+var contentObjectTypes = map[string]bool{"Create": true, "Update": true}
+
+// checkOrigins refuses a Create or Update that embeds an object whose id
+// is on another host than the actor (or that has no id): its content
+// cannot be trusted from this sender. Other activities use their object's
+// id only, which is looked up, not trusted.
+func checkOrigins(a activity) error {
+	if !contentObjectTypes[a.Type] {
+		return nil
+	}
+	objs, ok := a.object().([]any)
+	if !ok {
+		objs = []any{a.object()}
+	}
+	if len(objs) == 0 || a.object() == nil {
+		return fmt.Errorf("%w: a %s needs an object", errBadJSON, a.Type)
+	}
+	for _, o := range objs {
+		m, embedded := o.(map[string]any)
+		id := idOf(o)
+		if hostOf(id) == "" {
+			return fmt.Errorf("%w: the %s's object has no http(s) id", errBadJSON, a.Type)
+		}
+		if embedded && !sameOrigin(id, a.Actor) {
+			return fmt.Errorf("%w: the %s's object %s is not on its actor's host %s; this node takes it only from its origin",
+				errForeignOrigin, a.Type, id, hostOf(a.Actor))
+		}
+		if embedded {
+			if by := idsOf(m["attributedTo"]); len(by) > 0 && a.Type == "Create" && by[0] != a.Actor {
+				return fmt.Errorf("%w: the Create's object %s is attributed to %s, not the actor", errForeignOrigin, id, by[0])
+			}
+		}
+	}
+	return nil
+}
+
+// inboxContentType checks an inbox POST's Content-Type: the
+// ActivityStreams types, and plain application/json, which some servers
+// send, accepted too (it is logged).
+func inboxContentType(ct string) (plainJSON bool, err error) {
+	mt, params, perr := mime.ParseMediaType(ct)
+	switch {
+	case perr != nil:
+		return false, fmt.Errorf("Content-Type %s does not parse", quote(ct))
+	case mt == "application/activity+json":
+		return false, nil
+	case mt == "application/ld+json":
+		if p, ok := params["profile"]; ok && !strings.Contains(p, nsActivityStreams) {
+			return false, fmt.Errorf("Content-Type %s: the profile is not ActivityStreams", quote(ct))
+		}
+		return false, nil
+	case mt == "application/json":
+		return true, nil
+	}
+	return false, fmt.Errorf("Content-Type %s is not application/activity+json nor application/ld+json; profile=\"%s\"", quote(ct), nsActivityStreams)
+}
+
+// inboxError is a refusal: its status and a reason for the peer.
+type inboxError struct {
+	status int
+	reason string
+}
+
+func (e *inboxError) Error() string { return fmt.Sprintf("%d: %s", e.status, e.reason) }
+
+func refuse(status int, format string, args ...any) error {
+	return &inboxError{status: status, reason: fmt.Sprintf(format, args...)}
+}
+
+// serveInbox answers POST /users/{handle}/inbox and POST /inbox. It checks,
+// cheapest first: the body's size (413), its Content-Type (415), the HTTP
+// signature (401: scheme, covered headers, host, Date, Digest, then the
+// key, fetched or cached, with one refetch when it fails), the JSON (400),
+// that the key's owner is the activity's actor (401), the personal inbox's
+// actor (404, 410), and the origin of the activity and of an embedded
+// object (400). Only then is the activity stored, with its processing
+// queued in the same statement, and 202 sent. A refusal changes nothing.
+func (s *Server) serveInbox(w http.ResponseWriter, r *http.Request) {
+	status, err := s.inbox(r)
+	var ie *inboxError
+	switch {
+	case errors.As(err, &ie):
+		s.log.Info("inbox refused", "path", r.URL.Path, "status", ie.status, "reason", ie.reason, "remote_addr", r.RemoteAddr)
+		failJSON(w, ie.status, ie.reason)
+	case err != nil:
+		s.serverError(w, r, err)
+	default:
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(status)
+	}
+}
+
+func (s *Server) inbox(r *http.Request) (int, error) {
+	ctx := r.Context()
+	if r.ContentLength > s.maxBody {
+		return 0, refuse(http.StatusRequestEntityTooLarge, "the body is %d bytes; this inbox takes at most %d", r.ContentLength, s.maxBody)
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, s.maxBody+1))
+	if err != nil {
+		return 0, refuse(http.StatusBadRequest, "reading the body: %v", err)
+	}
+	if int64(len(body)) > s.maxBody {
+		return 0, refuse(http.StatusRequestEntityTooLarge, "the body is larger than %d bytes", s.maxBody)
+	}
+	plain, err := inboxContentType(r.Header.Get("Content-Type"))
+	if err != nil {
+		return 0, refuse(http.StatusUnsupportedMediaType, "%v", err)
+	}
+	if plain {
+		s.log.Debug("inbox: plain application/json accepted", "path", r.URL.Path)
+	}
+
+	checked, err := sig.Check(r, body, sig.VerifyOptions{Host: s.site.Host, Now: s.now(), Skew: s.dateSkew})
+	if err != nil {
+		return 0, refuse(http.StatusUnauthorized, "HTTP signature: %v", err)
+	}
+	keyID := checked.KeyID()
+	owner, key, err := s.fetcher.KeyFor(ctx, keyID, false)
+	if errors.Is(err, ErrRemoteGone) {
+		return s.signerGone(ctx, keyID, owner, body)
+	}
+	if err == nil {
+		err = checked.Verify(key)
+		if err != nil {
+			// The key may have rotated: fetch it once more.
+			var key2 *rsa.PublicKey
+			var ferr error
+			owner, key2, ferr = s.fetcher.KeyFor(ctx, keyID, true)
+			switch {
+			case errors.Is(ferr, ErrRemoteGone):
+				return s.signerGone(ctx, keyID, owner, body)
+			case ferr != nil:
+				err = ferr
+			case key2.Equal(key):
+				// Not rotated; the signature is bad.
+			default:
+				err = checked.Verify(key2)
+			}
+		}
+	}
+	if err != nil {
+		return 0, refuse(http.StatusUnauthorized, "HTTP signature with key %s: %v", keyID, err)
+	}
+
+	a, err := decodeActivity(body, s.maxBody)
+	if err != nil {
+		return 0, refuse(http.StatusBadRequest, "%v", err)
+	}
+	if a.Actor != owner.ID {
+		return 0, refuse(http.StatusUnauthorized, "the activity's actor %s is not %s, the owner of key %s", a.Actor, owner.ID, keyID)
+	}
+	var recipient int64
+	if handle, personal := mux.Vars(r)["handle"]; personal {
+		local, err := s.store.ActorByHandle(ctx, handle)
+		switch {
+		case errors.Is(err, coop.ErrNotFound):
+			return 0, refuse(http.StatusNotFound, "no actor %s on this node", quote(handle))
+		case err != nil:
+			return 0, err
+		case local.Removed():
+			return 0, refuse(http.StatusGone, "actor %s was removed", quote(handle))
+		}
+		recipient = local.ID
+	}
+	if err := checkOrigins(a); err != nil {
+		return 0, refuse(http.StatusBadRequest, "%v", err)
+	}
+
+	in := store.Inbound{
+		ActivityID: a.ID, ActivityType: a.Type, ActorURI: a.Actor, KeyID: keyID,
+		RecipientID: recipient, Body: body, ReceivedAt: s.now(),
+	}
+	if a.Type == "Update" {
+		sum := sha256.Sum256(body)
+		in.ContentHash = hex.EncodeToString(sum[:])
+	}
+	_, inserted, err := s.db.InsertInbound(ctx, in)
+	if err != nil {
+		return 0, err
+	}
+	if inserted && s.wake != nil {
+		s.wake()
+	}
+	return http.StatusAccepted, nil
+}
+
+// signerGone answers a request signed by a key whose actor is gone (its
+// key or actor answers 410, or is known deleted). A Delete of that actor
+// is what a server sends when an account goes: it is accepted (the actor
+// is marked gone, its follows removed) without verifying, since its key
+// is gone too; the 410 from the actor's own host is the proof. Anything
+// else is refused. Neither fetches again: a gone actor is not fetched
+// for each of the many Deletes a server sends.
+func (s *Server) signerGone(ctx context.Context, keyID string, owner store.RemoteActor, body []byte) (int, error) {
+	a, err := decodeActivity(body, s.maxBody)
+	if err != nil || a.Type != "Delete" {
+		return 0, refuse(http.StatusUnauthorized, "the actor of key %s is gone", keyID)
+	}
+	actor := owner.ID
+	if actor == "" {
+		// Unknown until now: the actor that claims the key, if the key
+		// is under its URI on its host.
+		rest, under := strings.CutPrefix(keyID, a.Actor)
+		if !sameOrigin(a.Actor, keyID) || !under || rest != "" && rest[0] != '#' && rest[0] != '/' {
+			return 0, refuse(http.StatusUnauthorized, "the actor of key %s is gone", keyID)
+		}
+		actor = a.Actor
+	}
+	if a.Actor != actor || idOf(a.object()) != actor {
+		return 0, refuse(http.StatusUnauthorized, "the actor of key %s is gone", keyID)
+	}
+	err = s.db.Write(ctx, func(t *store.Tx) error {
+		if err := t.MarkRemoteActorGone(ctx, actor, keyID, hostOf(actor), s.now()); err != nil {
+			return err
+		}
+		_, err := t.RemoveFollowsOf(ctx, actor)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	return http.StatusAccepted, nil
+}

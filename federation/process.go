@@ -1,0 +1,535 @@
+package federation
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/coopfed/coopfed/coop"
+	"github.com/coopfed/coopfed/federation/sig"
+	"github.com/coopfed/coopfed/store"
+)
+
+// ProcessorConfig is what a Processor needs.
+type ProcessorConfig struct {
+	Site    coop.Site
+	DB      *store.DB
+	Fetcher *Fetcher         // the same as the Server's, so that they share the actor cache's locks
+	Log     *slog.Logger     // nil: discard
+	Clock   func() time.Time // nil: time.Now
+	// Workers is how many activities are processed at once; 0: 2.
+	Workers int
+	// Lease is how long a claimed activity is held before another worker
+	// may take it (after a crash); 0: five minutes.
+	Lease time.Duration
+	// Poll is how often the queue is read when nothing wakes the
+	// workers; 0: one second.
+	Poll time.Duration
+	// MaxAttempts is how often an activity is tried before it ends
+	// failed; 0: 10.
+	MaxAttempts int
+}
+
+// Processor applies the activities the inboxes accepted, from the inbound
+// queue in the database: a pool of workers, each claiming one activity at
+// a time with a lease, so that an activity in flight when the process dies
+// is taken again once its lease ends. Processing is idempotent, and its
+// effects commit in the transaction that marks the activity done. It runs
+// apart from Server, which only stores: `coopfed serve` starts Run beside
+// the HTTP server, and gives the Server (*Processor).Wake as Config.Wake.
+type Processor struct {
+	site        coop.Site
+	db          *store.DB
+	fetcher     *Fetcher
+	log         *slog.Logger
+	now         func() time.Time
+	workers     int
+	lease       time.Duration
+	poll        time.Duration
+	maxAttempts int
+	wake        chan struct{}
+}
+
+// NewProcessor builds a Processor.
+func NewProcessor(cfg ProcessorConfig) *Processor {
+	p := &Processor{
+		site: cfg.Site, db: cfg.DB, fetcher: cfg.Fetcher, log: cfg.Log, now: cfg.Clock,
+		workers: cfg.Workers, lease: cfg.Lease, poll: cfg.Poll, maxAttempts: cfg.MaxAttempts,
+		wake: make(chan struct{}, 1),
+	}
+	if p.log == nil {
+		p.log = slog.New(slog.DiscardHandler)
+	}
+	if p.now == nil {
+		p.now = time.Now
+	}
+	if p.workers <= 0 {
+		p.workers = 2
+	}
+	if p.lease <= 0 {
+		p.lease = 5 * time.Minute
+	}
+	if p.poll <= 0 {
+		p.poll = time.Second
+	}
+	if p.maxAttempts <= 0 {
+		p.maxAttempts = 10
+	}
+	return p
+}
+
+// Wake tells the workers that an activity is waiting. It never blocks.
+func (p *Processor) Wake() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run processes the queue until ctx ends, then waits for the activities in
+// flight to finish (each within its own transaction; one cut short is
+// taken again after its lease).
+func (p *Processor) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	for i := 0; i < p.workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t := time.NewTicker(p.poll)
+			defer t.Stop()
+			for {
+				n, err := p.processSome(ctx, 1)
+				if err != nil && ctx.Err() == nil {
+					p.log.Error("inbound: claim", "err", err)
+				}
+				if n > 0 {
+					continue
+				}
+				select {
+				case <-ctx.Done():
+					return
+				case <-p.wake:
+				case <-t.C:
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return nil
+}
+
+// ProcessDue processes every activity due now, one after the other, and
+// returns how many it took. Tests call it instead of Run.
+func (p *Processor) ProcessDue(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		n, err := p.processSome(ctx, 16)
+		total += n
+		if err != nil || n == 0 {
+			return total, err
+		}
+	}
+}
+
+func (p *Processor) processSome(ctx context.Context, limit int) (int, error) {
+	ins, err := p.db.ClaimInbound(ctx, p.now(), p.lease, limit)
+	if err != nil {
+		return 0, err
+	}
+	for _, in := range ins {
+		p.processOne(ctx, in)
+	}
+	return len(ins), nil
+}
+
+// errPermanent marks an activity that no retry will make processable.
+var errPermanent = errors.New("cannot be processed")
+
+func (p *Processor) processOne(ctx context.Context, in store.Inbound) {
+	log := p.log.With("activity_id", in.ActivityID, "type", in.ActivityType, "actor", in.ActorURI, "attempt", in.Attempts)
+	err := p.process(ctx, in)
+	if err == nil {
+		log.Debug("inbound processed")
+		return
+	}
+	if ctx.Err() != nil {
+		return // the lease brings it back
+	}
+	var next time.Time
+	if !errors.Is(err, errPermanent) && in.Attempts < p.maxAttempts {
+		backoff := 10 * time.Second << min(in.Attempts, 9)
+		next = p.now().Add(min(backoff, time.Hour))
+	}
+	log.Warn("inbound processing failed", "err", err, "retry_at", next)
+	if rerr := p.db.RetryInbound(context.WithoutCancel(ctx), in.ID, err.Error(), next); rerr != nil {
+		log.Error("inbound: record failure", "err", rerr)
+	}
+}
+
+// effect is what an activity does to the database, applied in the
+// transaction that marks it done.
+type effect func(ctx context.Context, t *store.Tx) error
+
+// process applies one activity: first what needs the network (fetching an
+// actor or an object), then its effects and its "done" in one transaction.
+func (p *Processor) process(ctx context.Context, in store.Inbound) error {
+	a, err := decodeActivity(in.Body, int64(len(in.Body))+1)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errPermanent, err)
+	}
+	var eff effect
+	switch a.Type {
+	case "Follow":
+		eff, err = p.follow(ctx, a)
+	case "Undo":
+		eff, err = p.undo(a)
+	case "Accept", "Reject":
+		eff = p.answer(a)
+	case "Update":
+		eff, err = p.update(ctx, a)
+	case "Delete":
+		eff = p.delete(a)
+	case "Create":
+		eff, err = p.create(ctx, a, in)
+	default:
+		// Announce, Like and the rest are kept in the inbound table for
+		// later issues, and need nothing now.
+	}
+	if err != nil {
+		return err
+	}
+	return p.db.Write(ctx, func(t *store.Tx) error {
+		if eff != nil {
+			if err := eff(ctx, t); err != nil {
+				return err
+			}
+		}
+		return t.FinishInbound(ctx, in.ID, p.now())
+	})
+}
+
+// localActor returns the live local actor with the given URI.
+func localActor(ctx context.Context, r coop.Reader, site coop.Site, uri string) (coop.Actor, bool, error) {
+	h, ok := site.HandleFromActorID(uri)
+	if !ok {
+		return coop.Actor{}, false, nil
+	}
+	a, err := r.ActorByHandle(ctx, h)
+	if errors.Is(err, coop.ErrNotFound) {
+		return coop.Actor{}, false, nil
+	}
+	if err != nil {
+		return coop.Actor{}, false, err
+	}
+	return a, !a.Removed(), nil
+}
+
+// follow: a Follow of a local actor records the follower, accepted at once
+// unless the actor approves followers by hand (then pending), and queues a
+// signed Accept that embeds the Follow to the follower's inbox.
+func (p *Processor) follow(ctx context.Context, a activity) (effect, error) {
+	local, ok, err := localActor(ctx, p.db, p.site, idOf(a.object()))
+	if err != nil || !ok {
+		return nil, err
+	}
+	follower, err := p.fetcher.Actor(ctx, a.Actor, false)
+	if errors.Is(err, ErrRemoteGone) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("follower %s: %w", a.Actor, err)
+	}
+	state := "accepted"
+	if local.ManuallyApprovesFollowers {
+		state = "pending"
+	}
+	var accept []byte
+	acceptID := ""
+	if state == "accepted" {
+		accept, acceptID, err = acceptDocument(p.site, local, a, follower.ID)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", errPermanent, err)
+		}
+	}
+	return func(ctx context.Context, t *store.Tx) error {
+		if err := t.AddFollower(ctx, local.ID, follower.ID, a.ID, state, p.now()); err != nil {
+			return err
+		}
+		if accept == nil {
+			return nil
+		}
+		return t.EnqueueDeliveries(ctx, local.ID, acceptID, accept, []string{follower.Inbox}, p.now())
+	}, nil
+}
+
+// acceptDocument is the Accept of a Follow: the Follow embedded as
+// received (Fedify and Mastodon match it by object.id), less its JSON-LD
+// context and body signatures, which belong to the sender's document. Its
+// id is derived from the Follow's, so that processing twice queues one.
+func acceptDocument(site coop.Site, local coop.Actor, follow activity, follower string) ([]byte, string, error) {
+	obj := make(map[string]any, len(follow.m))
+	for k, v := range follow.m {
+		switch k {
+		case "@context", "signature", "proof":
+			continue
+		}
+		obj[k] = v
+	}
+	sum := sha256.Sum256([]byte(follow.ID))
+	id := site.ActorID(local.Handle) + "#accepts/follows/" + hex.EncodeToString(sum[:12])
+	body, err := json.Marshal(map[string]any{
+		"@context": nsActivityStreams,
+		"id":       id,
+		"type":     "Accept",
+		"actor":    site.ActorID(local.Handle),
+		"object":   obj,
+		"to":       follower,
+	})
+	return body, id, err
+}
+
+// undo: an Undo{Follow} removes the follower. The Follow may be embedded
+// (its actor must be the Undo's) or named by id.
+func (p *Processor) undo(a activity) (effect, error) {
+	obj := a.object()
+	followID := idOf(obj)
+	m, embedded := obj.(map[string]any)
+	if embedded {
+		if t, _ := hasType(m, map[string]bool{"Follow": true}); t == "" {
+			return nil, nil // Undo{Like}, Undo{Announce}: nothing kept
+		}
+		if by := idsOf(m["actor"]); len(by) != 1 || by[0] != a.Actor {
+			return nil, fmt.Errorf("%w: the undone Follow is not the actor's", errPermanent)
+		}
+	}
+	return func(ctx context.Context, t *store.Tx) error {
+		if embedded {
+			local, ok, err := localActor(ctx, t, p.site, idOf(m["object"]))
+			if err != nil || !ok {
+				return err
+			}
+			_, err = t.RemoveFollower(ctx, local.ID, a.Actor, followID)
+			return err
+		}
+		if followID == "" {
+			return nil
+		}
+		_, err := t.RemoveFollowerByFollowID(ctx, a.Actor, followID)
+		return err
+	}, nil
+}
+
+// answer: an Accept or Reject of one of our Follows, matched by the
+// object's id whether the Follow is embedded or named, and by its target
+// being the sender, sets the follow accepted or removes it.
+func (p *Processor) answer(a activity) effect {
+	followID := idOf(a.object())
+	if followID == "" {
+		return nil
+	}
+	state := "accepted"
+	if a.Type == "Reject" {
+		state = "removed"
+	}
+	return func(ctx context.Context, t *store.Tx) error {
+		_, err := t.SetFollowingState(ctx, followID, a.Actor, state)
+		return err
+	}
+}
+
+// update: an Update of the sender's own actor refreshes the cache: from
+// the body when the actor's document is on the sender's origin and its key
+// is the one cached (a new key is fetched from the origin), else by a
+// refetch. Updates of other objects are kept for later issues.
+func (p *Processor) update(ctx context.Context, a activity) (effect, error) {
+	m, embedded := a.object().(map[string]any)
+	id := idOf(a.object())
+	if id != a.Actor {
+		return nil, nil
+	}
+	if embedded {
+		if _, isActor := hasType(m, actorTypes); !isActor {
+			return nil, nil
+		}
+		if sameOrigin(id, a.Actor) {
+			fresh, err := actorFromMap(m)
+			if err == nil && fresh.ID == a.Actor {
+				cached, cerr := p.db.RemoteActor(ctx, a.Actor)
+				if cerr == nil && cached.KeyID == fresh.KeyID && samePEM(cached.PublicKeyPEM, fresh.PublicKeyPEM) {
+					fresh.FetchedAt = p.now()
+					return func(ctx context.Context, t *store.Tx) error { return t.PutRemoteActor(ctx, fresh) }, nil
+				}
+			}
+		}
+	}
+	if _, err := p.fetcher.Actor(ctx, a.Actor, true); err != nil && !errors.Is(err, ErrRemoteGone) {
+		return nil, fmt.Errorf("refetch %s: %w", a.Actor, err)
+	}
+	return nil, nil
+}
+
+// delete: a Delete of the sender's own actor marks it gone and removes its
+// follows; a Delete of a Note it sent us removes the Note.
+func (p *Processor) delete(a activity) effect {
+	id := idOf(a.object())
+	if id == "" {
+		return nil
+	}
+	return func(ctx context.Context, t *store.Tx) error {
+		if id == a.Actor {
+			if err := t.MarkRemoteActorGone(ctx, a.Actor, "", hostOf(a.Actor), p.now()); err != nil {
+				return err
+			}
+			_, err := t.RemoveFollowsOf(ctx, a.Actor)
+			return err
+		}
+		_, err := t.DeleteReceivedNote(ctx, id, a.Actor)
+		return err
+	}
+}
+
+// publicAddresses are the forms of the public collection peers send.
+var publicAddresses = map[string]bool{
+	"https://www.w3.org/ns/activitystreams#Public": true,
+	"as:Public": true,
+	"Public":    true,
+}
+
+// create: each Note of a Create (one object, or several in an array) that
+// is addressed to local actors (to, cc, bto, bcc, audience, a Mention tag;
+// or sent to a personal inbox) is stored as received. An object given by
+// id only is fetched from its origin.
+func (p *Processor) create(ctx context.Context, a activity, in store.Inbound) (effect, error) {
+	objs, ok := a.object().([]any)
+	if !ok {
+		objs = []any{a.object()}
+	}
+	var notes []store.ReceivedNote
+	for _, o := range objs {
+		m, embedded := o.(map[string]any)
+		if !embedded {
+			id := idOf(o)
+			if !sameOrigin(id, a.Actor) {
+				continue // not the sender's to create
+			}
+			body, final, err := p.fetcher.Get(ctx, id)
+			if errors.Is(err, ErrRemoteGone) || errors.Is(err, ErrRemoteNotFound) {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			if m, err = decodeJSON(body); err != nil || str(m, "id") != id || !sameOrigin(final.String(), id) {
+				continue
+			}
+		}
+		if t, _ := hasType(m, map[string]bool{"Note": true}); t == "" {
+			continue
+		}
+		if by := idsOf(m["attributedTo"]); len(by) > 0 && by[0] != a.Actor {
+			continue
+		}
+		n, err := p.receivedNote(ctx, a, m, in)
+		if err != nil {
+			return nil, err
+		}
+		if len(n.RecipientIDs) > 0 {
+			notes = append(notes, n)
+		}
+	}
+	if len(notes) == 0 {
+		return nil, nil
+	}
+	return func(ctx context.Context, t *store.Tx) error {
+		for _, n := range notes {
+			if _, err := t.InsertReceivedNote(ctx, n); err != nil && !errors.Is(err, store.ErrDuplicate) {
+				return err
+			}
+		}
+		return nil
+	}, nil
+}
+
+// receivedNote reads a Note and finds its local recipients.
+func (p *Processor) receivedNote(ctx context.Context, a activity, m map[string]any, in store.Inbound) (store.ReceivedNote, error) {
+	n := store.ReceivedNote{
+		InboundID: in.ID, ActivityID: a.ID, ObjectID: str(m, "id"), ActorURI: a.Actor,
+		Content: textOrMap(m, "content"), InReplyTo: idOf(m["inReplyTo"]), Name: textOrMap(m, "name"),
+		ReceivedAt: in.ReceivedAt,
+	}
+	if t, err := time.Parse(time.RFC3339, str(m, "published")); err == nil {
+		n.Published = t.UTC()
+	}
+	raw, err := json.Marshal(m)
+	if err != nil {
+		return n, err
+	}
+	n.Raw = raw
+	var addressed []string
+	for _, src := range []map[string]any{a.m, m} {
+		for _, k := range []string{"to", "cc", "bto", "bcc", "audience"} {
+			addressed = append(addressed, idsOf(src[k])...)
+		}
+	}
+	public, toFollowers := false, false
+	follower, _ := p.db.RemoteActor(ctx, a.Actor)
+	for _, id := range addressed {
+		public = public || publicAddresses[id]
+		toFollowers = toFollowers || (follower.Followers != "" && id == follower.Followers) || id == a.Actor+"/followers"
+	}
+	n.Direct = !public && !toFollowers
+	candidates := addressed
+	tags, ok := m["tag"].([]any)
+	if !ok && m["tag"] != nil {
+		tags = []any{m["tag"]}
+	}
+	for _, tag := range tags {
+		if tm, ok := tag.(map[string]any); ok && str(tm, "type") == "Mention" {
+			candidates = append(candidates, idOf(tm["href"]))
+		}
+	}
+	seen := map[int64]bool{}
+	if in.RecipientID != 0 {
+		seen[in.RecipientID] = true
+		n.RecipientIDs = append(n.RecipientIDs, in.RecipientID)
+	}
+	for _, id := range candidates {
+		local, ok, err := localActor(ctx, p.db, p.site, id)
+		if err != nil {
+			return n, err
+		}
+		if ok && !seen[local.ID] {
+			seen[local.ID] = true
+			n.RecipientIDs = append(n.RecipientIDs, local.ID)
+		}
+	}
+	return n, nil
+}
+
+// textOrMap returns m[k], or the first value of its language map m[k+"Map"].
+func textOrMap(m map[string]any, k string) string {
+	if s := str(m, k); s != "" {
+		return s
+	}
+	if lm, ok := m[k+"Map"].(map[string]any); ok {
+		for _, v := range lm {
+			if s, ok := v.(string); ok {
+				return s
+			}
+		}
+	}
+	return ""
+}
+
+// samePEM reports whether two PEM texts hold the same public key.
+func samePEM(a, b string) bool {
+	ka, err1 := sig.ParsePublicKey(a)
+	kb, err2 := sig.ParsePublicKey(b)
+	return err1 == nil && err2 == nil && ka.Equal(kb)
+}

@@ -1,0 +1,402 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Inbound is an activity an inbox accepted, and the state of its
+// processing.
+type Inbound struct {
+	ID           int64
+	ActivityID   string
+	ContentHash  string // "" except for an Update: the SHA-256 of its body
+	ActivityType string
+	ActorURI     string
+	KeyID        string
+	RecipientID  int64 // the local actor of a personal inbox; 0 for the shared inbox
+	Body         []byte
+	ReceivedAt   time.Time
+	State        string // queued, in_flight, done, failed
+	Attempts     int
+	LastError    string
+}
+
+// InsertInbound stores an accepted activity and queues its processing, in
+// one statement. An activity already stored (same id, and for an Update
+// the same content) is not stored again: inserted is then false and id is
+// the stored row's.
+func (t *Tx) InsertInbound(ctx context.Context, in Inbound) (id int64, inserted bool, err error) {
+	var recipient sql.NullInt64
+	if in.RecipientID != 0 {
+		recipient = sql.NullInt64{Int64: in.RecipientID, Valid: true}
+	}
+	at := fmtTime(in.ReceivedAt)
+	res, err := t.tx.ExecContext(ctx, `INSERT INTO inbound
+		(activity_id, content_hash, activity_type, actor_uri, key_id, recipient_id, body, received_at, next_attempt_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (activity_id, content_hash) DO NOTHING`,
+		in.ActivityID, in.ContentHash, in.ActivityType, in.ActorURI, in.KeyID, recipient, string(in.Body), at, at)
+	if err != nil {
+		return 0, false, fmt.Errorf("store: insert inbound %s: %w", in.ActivityID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		id, err := res.LastInsertId()
+		return id, true, err
+	}
+	err = t.tx.QueryRowContext(ctx, `SELECT id FROM inbound WHERE activity_id = ? AND content_hash = ?`,
+		in.ActivityID, in.ContentHash).Scan(&id)
+	if err != nil {
+		return 0, false, fmt.Errorf("store: find inbound %s: %w", in.ActivityID, err)
+	}
+	return id, false, nil
+}
+
+// InsertInbound stores an accepted activity in its own transaction.
+func (db *DB) InsertInbound(ctx context.Context, in Inbound) (id int64, inserted bool, err error) {
+	err = db.Write(ctx, func(t *Tx) error {
+		id, inserted, err = t.InsertInbound(ctx, in)
+		return err
+	})
+	return id, inserted, err
+}
+
+const inboundColumns = `id, activity_id, content_hash, activity_type, actor_uri, key_id, recipient_id, body,
+	received_at, state, attempts, last_error`
+
+func scanInbound(s scanner) (Inbound, error) {
+	var (
+		in        Inbound
+		recipient sql.NullInt64
+		body, at  string
+	)
+	if err := s.Scan(&in.ID, &in.ActivityID, &in.ContentHash, &in.ActivityType, &in.ActorURI, &in.KeyID, &recipient,
+		&body, &at, &in.State, &in.Attempts, &in.LastError); err != nil {
+		return Inbound{}, err
+	}
+	in.RecipientID, in.Body = recipient.Int64, []byte(body)
+	var err error
+	in.ReceivedAt, err = parseTime(at)
+	return in, err
+}
+
+// ClaimInbound claims up to limit activities due for processing (queued
+// and due, or in flight with an expired lease: a crash mid-way), for lease.
+// An activity waits while an earlier one of the same actor is unfinished,
+// so that an actor's activities are processed in the order they came (a
+// Follow before its Undo).
+func (db *DB) ClaimInbound(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Inbound, error) {
+	var out []Inbound
+	err := db.Write(ctx, func(t *Tx) error {
+		n := fmtTime(now)
+		rows, err := t.tx.QueryContext(ctx, `SELECT `+inboundColumns+` FROM inbound i
+			WHERE ((i.state = 'queued' AND i.next_attempt_at <= ?) OR (i.state = 'in_flight' AND i.lease_until <= ?))
+			  AND NOT EXISTS (SELECT 1 FROM inbound o WHERE o.actor_uri = i.actor_uri
+				AND o.state IN ('queued', 'in_flight') AND o.id < i.id)
+			ORDER BY i.id LIMIT ?`, n, n, limit)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			in, err := scanInbound(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, in)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		rows.Close()
+		until := fmtTime(now.Add(lease))
+		for i := range out {
+			if _, err := t.tx.ExecContext(ctx, `UPDATE inbound SET state = 'in_flight', lease_until = ?, attempts = attempts + 1
+				WHERE id = ?`, until, out[i].ID); err != nil {
+				return err
+			}
+			out[i].State = "in_flight"
+			out[i].Attempts++
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: claim inbound: %w", err)
+	}
+	return out, nil
+}
+
+// FinishInbound marks an activity processed; it runs in the transaction
+// that applies the activity's effects, so that both happen or neither.
+func (t *Tx) FinishInbound(ctx context.Context, id int64, at time.Time) error {
+	return t.execOne(ctx, fmt.Sprintf("finish inbound %d", id), `UPDATE inbound
+		SET state = 'done', lease_until = NULL, processed_at = ?, last_error = '' WHERE id = ?`, fmtTime(at), id)
+}
+
+// RetryInbound puts an activity back in the queue until next, recording
+// why it failed; with next zero it ends failed.
+func (db *DB) RetryInbound(ctx context.Context, id int64, reason string, next time.Time) error {
+	return db.Write(ctx, func(t *Tx) error {
+		if next.IsZero() {
+			return t.execOne(ctx, fmt.Sprintf("fail inbound %d", id), `UPDATE inbound
+				SET state = 'failed', lease_until = NULL, last_error = ? WHERE id = ?`, reason, id)
+		}
+		return t.execOne(ctx, fmt.Sprintf("retry inbound %d", id), `UPDATE inbound
+			SET state = 'queued', lease_until = NULL, last_error = ?, next_attempt_at = ? WHERE id = ?`,
+			reason, fmtTime(next), id)
+	})
+}
+
+// InboundByActivityID returns the stored activities with an id (an Update
+// may be stored once per content), oldest first.
+func (r reader) InboundByActivityID(ctx context.Context, activityID string) ([]Inbound, error) {
+	rows, err := r.q.QueryContext(ctx, `SELECT `+inboundColumns+` FROM inbound WHERE activity_id = ? ORDER BY id`, activityID)
+	if err != nil {
+		return nil, fmt.Errorf("store: inbound %s: %w", activityID, err)
+	}
+	defer rows.Close()
+	var out []Inbound
+	for rows.Next() {
+		in, err := scanInbound(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: inbound %s: %w", activityID, err)
+		}
+		out = append(out, in)
+	}
+	return out, rows.Err()
+}
+
+// CountRows counts the rows of the tables federation writes, by table: a
+// test that refuses input checks that it changed none.
+func (r reader) CountRows(ctx context.Context) (map[string]int, error) {
+	out := map[string]int{}
+	for _, table := range []string{"inbound", "received_notes", "remote_actors", "followers", "following", "deliveries", "outbox"} {
+		var n int
+		if err := r.q.QueryRowContext(ctx, `SELECT count(*) FROM `+table).Scan(&n); err != nil {
+			return nil, fmt.Errorf("store: count %s: %w", table, err)
+		}
+		out[table] = n
+	}
+	return out, nil
+}
+
+// RemoveFollower removes followerURI from a local actor's followers (an
+// Undo{Follow}). With followID set, only that follow goes, so that an old
+// Undo does not end a newer follow. It reports whether a row went.
+func (t *Tx) RemoveFollower(ctx context.Context, actorID int64, followerURI, followID string) (bool, error) {
+	q := `DELETE FROM followers WHERE actor_id = ? AND follower_uri = ?`
+	args := []any{actorID, followerURI}
+	if followID != "" {
+		q += ` AND (follow_id = ? OR follow_id = '')`
+		args = append(args, followID)
+	}
+	res, err := t.tx.ExecContext(ctx, q, args...)
+	if err != nil {
+		return false, fmt.Errorf("store: remove follower %s of actor %d: %w", followerURI, actorID, err)
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
+// RemoveFollowerByFollowID removes the follow with the given id, of
+// followerURI, whatever local actor it follows (an Undo naming the Follow
+// only by id).
+func (t *Tx) RemoveFollowerByFollowID(ctx context.Context, followerURI, followID string) (bool, error) {
+	res, err := t.tx.ExecContext(ctx, `DELETE FROM followers WHERE follower_uri = ? AND follow_id = ?`, followerURI, followID)
+	if err != nil {
+		return false, fmt.Errorf("store: remove follow %s: %w", followID, err)
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
+// Follow is one row of followers or following.
+type Follow struct {
+	ActorID  int64  // the local actor
+	Remote   string // the follower's (or followed) URI
+	FollowID string
+	State    string // pending or accepted
+}
+
+// FollowingByFollowID returns a local actor's follow with the given
+// Follow activity id.
+func (r reader) FollowingByFollowID(ctx context.Context, followID string) (Follow, error) {
+	f := Follow{FollowID: followID}
+	err := r.q.QueryRowContext(ctx, `SELECT actor_id, target_uri, state FROM following WHERE follow_id = ?`, followID).
+		Scan(&f.ActorID, &f.Remote, &f.State)
+	if err != nil {
+		return Follow{}, notFound(err, fmt.Sprintf("follow %s", followID))
+	}
+	return f, nil
+}
+
+// SetFollowingState sets the state of a local actor's follow, found by its
+// Follow activity id and its target (the Accept's sender); "removed"
+// deletes it (a Reject). It reports whether a row changed.
+func (t *Tx) SetFollowingState(ctx context.Context, followID, targetURI, state string) (bool, error) {
+	var (
+		res sql.Result
+		err error
+	)
+	switch state {
+	case "removed":
+		res, err = t.tx.ExecContext(ctx, `DELETE FROM following WHERE follow_id = ? AND target_uri = ?`, followID, targetURI)
+	case "accepted", "pending":
+		res, err = t.tx.ExecContext(ctx, `UPDATE following SET state = ? WHERE follow_id = ? AND target_uri = ?`, state, followID, targetURI)
+	default:
+		return false, fmt.Errorf("store: following state %q", state)
+	}
+	if err != nil {
+		return false, fmt.Errorf("store: set follow %s %s: %w", followID, state, err)
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
+// Followers returns the rows of a local actor's followers, oldest first.
+func (r reader) Followers(ctx context.Context, actorID int64) ([]Follow, error) {
+	return r.follows(ctx, `SELECT actor_id, follower_uri, follow_id, state FROM followers WHERE actor_id = ? ORDER BY id`, actorID)
+}
+
+// Following returns the rows of whom a local actor follows, oldest first.
+func (r reader) Following(ctx context.Context, actorID int64) ([]Follow, error) {
+	return r.follows(ctx, `SELECT actor_id, target_uri, follow_id, state FROM following WHERE actor_id = ? ORDER BY id`, actorID)
+}
+
+func (r reader) follows(ctx context.Context, q string, actorID int64) ([]Follow, error) {
+	rows, err := r.q.QueryContext(ctx, q, actorID)
+	if err != nil {
+		return nil, fmt.Errorf("store: follows of actor %d: %w", actorID, err)
+	}
+	defer rows.Close()
+	var out []Follow
+	for rows.Next() {
+		var f Follow
+		if err := rows.Scan(&f.ActorID, &f.Remote, &f.FollowID, &f.State); err != nil {
+			return nil, fmt.Errorf("store: follows of actor %d: %w", actorID, err)
+		}
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
+// ReceivedNote is a Note a remote actor sent to local actors.
+type ReceivedNote struct {
+	ID           int64
+	InboundID    int64
+	ActivityID   string // the Create's id
+	ObjectID     string // the Note's id
+	ActorURI     string
+	RecipientIDs []int64 // local actors it was addressed to
+	Direct       bool    // addressed to its recipients only: not public, not to followers
+	Content      string  // HTML as received, unsanitized
+	InReplyTo    string
+	Name         string // a poll vote's option
+	Published    time.Time
+	Raw          []byte // the Note's JSON as received
+	ReceivedAt   time.Time
+}
+
+// ErrDuplicate is a row that exists already.
+var ErrDuplicate = errors.New("already stored")
+
+// InsertReceivedNote stores a received Note with its local recipients. A
+// Note already stored (same object id) is ErrDuplicate.
+func (t *Tx) InsertReceivedNote(ctx context.Context, n ReceivedNote) (int64, error) {
+	var inbound sql.NullInt64
+	if n.InboundID != 0 {
+		inbound = sql.NullInt64{Int64: n.InboundID, Valid: true}
+	}
+	res, err := t.tx.ExecContext(ctx, `INSERT INTO received_notes
+		(inbound_id, activity_id, object_id, actor_uri, direct, content, in_reply_to, name, published, raw, received_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (object_id) DO NOTHING`,
+		inbound, n.ActivityID, n.ObjectID, n.ActorURI, boolInt(n.Direct), n.Content, n.InReplyTo, n.Name,
+		fmtNullTime(n.Published), string(n.Raw), fmtTime(n.ReceivedAt))
+	if err != nil {
+		return 0, fmt.Errorf("store: insert received note %s: %w", n.ObjectID, err)
+	}
+	if k, _ := res.RowsAffected(); k == 0 {
+		return 0, fmt.Errorf("received note %s: %w", n.ObjectID, ErrDuplicate)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return 0, fmt.Errorf("store: insert received note %s: %w", n.ObjectID, err)
+	}
+	for _, r := range n.RecipientIDs {
+		if _, err := t.tx.ExecContext(ctx, `INSERT OR IGNORE INTO received_note_recipients (note_id, actor_id) VALUES (?, ?)`, id, r); err != nil {
+			return 0, fmt.Errorf("store: insert received note %s: %w", n.ObjectID, err)
+		}
+	}
+	return id, nil
+}
+
+// ReceivedNotes returns the received Notes addressed to a local actor (all
+// of them with actorID 0), oldest first.
+func (r reader) ReceivedNotes(ctx context.Context, actorID int64) ([]ReceivedNote, error) {
+	q := `SELECT n.id, coalesce(n.inbound_id, 0), n.activity_id, n.object_id, n.actor_uri, n.direct, n.content,
+		n.in_reply_to, n.name, n.published, n.raw, n.received_at,
+		coalesce((SELECT group_concat(actor_id) FROM received_note_recipients WHERE note_id = n.id), '')
+		FROM received_notes n`
+	var args []any
+	if actorID != 0 {
+		q += ` WHERE n.id IN (SELECT note_id FROM received_note_recipients WHERE actor_id = ?)`
+		args = append(args, actorID)
+	}
+	rows, err := r.q.QueryContext(ctx, q+` ORDER BY n.id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: received notes: %w", err)
+	}
+	defer rows.Close()
+	var out []ReceivedNote
+	for rows.Next() {
+		var (
+			n                  ReceivedNote
+			direct             int
+			published          sql.NullString
+			raw, at, recipient string
+		)
+		if err := rows.Scan(&n.ID, &n.InboundID, &n.ActivityID, &n.ObjectID, &n.ActorURI, &direct, &n.Content,
+			&n.InReplyTo, &n.Name, &published, &raw, &at, &recipient); err != nil {
+			return nil, fmt.Errorf("store: received notes: %w", err)
+		}
+		n.Direct, n.Raw = direct != 0, []byte(raw)
+		if n.Published, err = parseNullTime(published); err != nil {
+			return nil, err
+		}
+		if n.ReceivedAt, err = parseTime(at); err != nil {
+			return nil, err
+		}
+		for _, s := range strings.Split(recipient, ",") {
+			var id int64
+			if _, err := fmt.Sscan(s, &id); err == nil {
+				n.RecipientIDs = append(n.RecipientIDs, id)
+			}
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+// DeleteReceivedNote removes a received Note that its author deleted. It
+// reports whether one went.
+func (t *Tx) DeleteReceivedNote(ctx context.Context, objectID, actorURI string) (bool, error) {
+	var id int64
+	err := t.tx.QueryRowContext(ctx, `SELECT id FROM received_notes WHERE object_id = ? AND actor_uri = ?`, objectID, actorURI).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("store: delete received note %s: %w", objectID, err)
+	}
+	for _, q := range []string{`DELETE FROM received_note_recipients WHERE note_id = ?`, `DELETE FROM received_notes WHERE id = ?`} {
+		if _, err := t.tx.ExecContext(ctx, q, id); err != nil {
+			return false, fmt.Errorf("store: delete received note %s: %w", objectID, err)
+		}
+	}
+	return true, nil
+}

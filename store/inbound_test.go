@@ -1,0 +1,195 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/coopfed/coopfed/coop"
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestInboundQueue(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	in := func(id, actor, typ, hash string) Inbound {
+		return Inbound{ActivityID: id, ContentHash: hash, ActivityType: typ, ActorURI: actor, KeyID: actor + "#k",
+			Body: []byte(`{}`), ReceivedAt: t0}
+	}
+	insert := func(i Inbound) (int64, bool) {
+		t.Helper()
+		id, inserted, err := db.InsertInbound(ctx, i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id, inserted
+	}
+	t.Run("an activity is stored once by id", func(t *testing.T) {
+		id1, ok1 := insert(in("https://a/1", "https://a/u", "Follow", ""))
+		id2, ok2 := insert(in("https://a/1", "https://a/u", "Follow", ""))
+		if !ok1 || ok2 || id1 != id2 {
+			t.Fatalf("ids %d %d, inserted %v %v", id1, id2, ok1, ok2)
+		}
+	})
+	t.Run("an Update is stored once per content", func(t *testing.T) {
+		_, ok1 := insert(in("https://a/u#update", "https://b/u", "Update", "h1"))
+		_, ok2 := insert(in("https://a/u#update", "https://b/u", "Update", "h2"))
+		_, ok3 := insert(in("https://a/u#update", "https://b/u", "Update", "h1"))
+		if !ok1 || !ok2 || ok3 {
+			t.Fatalf("inserted %v %v %v", ok1, ok2, ok3)
+		}
+	})
+	t.Run("claims keep one actor's order and honour the lease", func(t *testing.T) {
+		insert(in("https://a/2", "https://a/u", "Undo", ""))
+		got, err := db.ClaimInbound(ctx, t0, time.Minute, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, g := range got {
+			ids = append(ids, g.ActivityID)
+		}
+		// a/2 waits for a/1 of the same actor; b's second Update waits too.
+		if diff := cmp.Diff([]string{"https://a/1", "https://a/u#update"}, ids); diff != "" {
+			t.Fatalf("claimed (-want +got):\n%s", diff)
+		}
+		if again, _ := db.ClaimInbound(ctx, t0.Add(30*time.Second), time.Minute, 10); len(again) != 0 {
+			t.Fatalf("claimed within the lease: %+v", again)
+		}
+		// The worker died: after the lease, the same rows come back.
+		again, _ := db.ClaimInbound(ctx, t0.Add(2*time.Minute), time.Minute, 10)
+		if len(again) != 2 || again[0].Attempts != 2 {
+			t.Fatalf("after the lease: %+v", again)
+		}
+		if err := db.Write(ctx, func(tx *Tx) error { return tx.FinishInbound(ctx, again[0].ID, t0) }); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.RetryInbound(ctx, again[1].ID, "boom", time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+		next, _ := db.ClaimInbound(ctx, t0.Add(3*time.Minute), time.Minute, 10)
+		if len(next) != 2 || next[0].ContentHash != "h2" || next[1].ActivityID != "https://a/2" {
+			t.Fatalf("next = %+v", next)
+		}
+		failed, _ := db.InboundByActivityID(ctx, "https://a/u#update")
+		if failed[0].State != "failed" || failed[0].LastError != "boom" {
+			t.Fatalf("failed = %+v", failed[0])
+		}
+	})
+}
+
+func TestRemoteActors(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	a := RemoteActor{ID: "https://b/u/z", Type: "Person", PreferredUsername: "z", Name: "Z", Inbox: "https://b/u/z/inbox",
+		SharedInbox: "https://b/inbox", Followers: "https://b/u/z/followers", KeyID: "https://b/u/z/main-key",
+		PublicKeyPEM: "PEM", Host: "b", FetchedAt: t0}
+	if err := db.PutRemoteActor(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	for name, get := range map[string]func() (RemoteActor, error){
+		"by uri":    func() (RemoteActor, error) { return db.RemoteActor(ctx, a.ID) },
+		"by key id": func() (RemoteActor, error) { return db.RemoteActorByKeyID(ctx, a.KeyID) },
+	} {
+		got, err := get()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if diff := cmp.Diff(a, got); diff != "" {
+			t.Fatalf("%s (-want +got):\n%s", name, diff)
+		}
+	}
+	if _, err := db.RemoteActor(ctx, "https://b/u/nobody"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown: %v", err)
+	}
+	if err := db.MarkRemoteActorGone(ctx, a.ID, "", "b", t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := db.RemoteActor(ctx, a.ID)
+	if !got.Gone() || got.KeyID != a.KeyID || got.Inbox != a.Inbox {
+		t.Fatalf("gone = %+v", got)
+	}
+	// An actor never cached, gone, is found by its key id.
+	if err := db.MarkRemoteActorGone(ctx, "https://c/u/y", "https://c/u/y#main-key", "c", t0); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.RemoteActorByKeyID(ctx, "https://c/u/y#main-key"); err != nil || !got.Gone() {
+		t.Fatalf("by key: %+v, %v", got, err)
+	}
+}
+
+func TestFollowsAndReceivedNotes(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	var alice coop.Actor
+	err := db.Write(ctx, func(tx *Tx) error {
+		var err error
+		if alice, err = tx.InsertActor(ctx, actor(coop.KindPerson, "alice"), "KEY"); err != nil {
+			return err
+		}
+		if err := tx.AddFollower(ctx, alice.ID, "https://b/u/z", "https://b/f/1", "accepted", t0); err != nil {
+			return err
+		}
+		return tx.AddFollowing(ctx, alice.ID, "https://b/u/z", "https://a/f/1", "pending", t0)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("an Undo of an older follow keeps the newer", func(t *testing.T) {
+		db.Write(ctx, func(tx *Tx) error {
+			if gone, err := tx.RemoveFollower(ctx, alice.ID, "https://b/u/z", "https://b/f/0"); gone || err != nil {
+				t.Fatalf("removed %v, %v", gone, err)
+			}
+			return nil
+		})
+	})
+	t.Run("Accept sets the state only from the follow's target", func(t *testing.T) {
+		db.Write(ctx, func(tx *Tx) error {
+			if ok, _ := tx.SetFollowingState(ctx, "https://a/f/1", "https://evil/u", "accepted"); ok {
+				t.Fatal("another actor accepted our follow")
+			}
+			if ok, err := tx.SetFollowingState(ctx, "https://a/f/1", "https://b/u/z", "accepted"); !ok || err != nil {
+				t.Fatalf("accept: %v, %v", ok, err)
+			}
+			return nil
+		})
+		if f, err := db.FollowingByFollowID(ctx, "https://a/f/1"); err != nil || f.State != "accepted" {
+			t.Fatalf("%+v, %v", f, err)
+		}
+	})
+	t.Run("received notes are stored once by object id", func(t *testing.T) {
+		n := ReceivedNote{ActivityID: "https://b/c/1", ObjectID: "https://b/n/1", ActorURI: "https://b/u/z",
+			RecipientIDs: []int64{alice.ID}, Direct: true, Content: "<p>hi</p>", InReplyTo: "https://a/q/1", Name: "yes",
+			Published: t0, Raw: []byte(`{}`), ReceivedAt: t0}
+		err := db.Write(ctx, func(tx *Tx) error {
+			if _, err := tx.InsertReceivedNote(ctx, n); err != nil {
+				return err
+			}
+			_, err := tx.InsertReceivedNote(ctx, n)
+			if !errors.Is(err, ErrDuplicate) {
+				t.Fatalf("second insert: %v", err)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.ReceivedNotes(ctx, alice.ID)
+		if err != nil || len(got) != 1 {
+			t.Fatalf("%+v, %v", got, err)
+		}
+		n.ID = got[0].ID
+		if diff := cmp.Diff(n, got[0]); diff != "" {
+			t.Fatalf("(-want +got):\n%s", diff)
+		}
+	})
+	t.Run("a Delete of the remote actor removes its follows", func(t *testing.T) {
+		db.Write(ctx, func(tx *Tx) error {
+			if n, err := tx.RemoveFollowsOf(ctx, "https://b/u/z"); n != 2 || err != nil {
+				t.Fatalf("removed %d, %v", n, err)
+			}
+			return nil
+		})
+	})
+}
