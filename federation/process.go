@@ -499,6 +499,20 @@ func (p *Processor) receivedNote(ctx context.Context, a activity, m map[string]a
 		seen[in.RecipientID] = true
 		n.RecipientIDs = append(n.RecipientIDs, in.RecipientID)
 	}
+	if toFollowers {
+		// A post to the sender's followers is for the local actors who
+		// follow the sender.
+		ids, err := p.db.LocalFollowersOf(ctx, a.Actor)
+		if err != nil {
+			return n, err
+		}
+		for _, id := range ids {
+			if !seen[id] {
+				seen[id] = true
+				n.RecipientIDs = append(n.RecipientIDs, id)
+			}
+		}
+	}
 	for _, id := range candidates {
 		local, ok, err := localActor(ctx, p.db, p.site, id)
 		if err != nil {

@@ -33,3 +33,23 @@ func (t *Tx) RemoveFollowing(ctx context.Context, actorID int64, targetURI strin
 	}
 	return followID, nil
 }
+
+// LocalFollowersOf returns the ids of the local actors whose follow of
+// targetURI was accepted: a post the target addresses to its followers is
+// for them.
+func (r reader) LocalFollowersOf(ctx context.Context, targetURI string) ([]int64, error) {
+	rows, err := r.q.QueryContext(ctx, `SELECT actor_id FROM following WHERE target_uri = ? AND state = 'accepted' ORDER BY actor_id`, targetURI)
+	if err != nil {
+		return nil, fmt.Errorf("store: local followers of %s: %w", targetURI, err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("store: local followers of %s: %w", targetURI, err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}

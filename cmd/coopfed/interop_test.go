@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,14 +20,29 @@ import (
 // stops it when the test ends.
 func startNode(t *testing.T) (*node, coop.Site) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
+	return startNamedNode(t, "", nil)
+}
+
+// startNamedNode runs a development node serving host (its loopback
+// address when empty), with the given [dev.hosts] map.
+func startNamedNode(t *testing.T, host string, devHosts map[string]string) (*node, coop.Site) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	return startNodeOn(t, ln, host, devHosts)
+}
+
+func startNodeOn(t *testing.T, ln net.Listener, host string, devHosts map[string]string) (*node, coop.Site) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
 	addr := ln.Addr().String()
+	if host == "" {
+		host = addr
+	}
 	dir := t.TempDir()
-	if _, _, err := initNode(ctx, dir, config.Values{Mode: config.ModeDevelopment, Host: addr, Listen: addr, CoopName: "Interop Co-op"}); err != nil {
+	if _, _, err := initNode(ctx, dir, config.Values{Mode: config.ModeDevelopment, Host: host, Listen: addr, CoopName: "Co-op " + host, DevHosts: devHosts}); err != nil {
 		t.Fatal(err)
 	}
 	n, err := openNode(ctx, dir+"/"+configFile)
@@ -34,7 +50,7 @@ func startNode(t *testing.T) (*node, coop.Site) {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	var out bytes.Buffer
+	var out syncBuffer
 	go func() { done <- serve(ctx, &env{stdout: &out, stderr: &out}, n, ln) }()
 	t.Cleanup(func() {
 		cancel()
@@ -43,12 +59,45 @@ func startNode(t *testing.T) (*node, coop.Site) {
 			if err != nil {
 				t.Errorf("serve: %v", err)
 			}
-		case <-time.After(10 * time.Second):
+		case <-time.After(30 * time.Second):
 			t.Error("node did not stop")
+		}
+		if t.Failed() {
+			t.Logf("node %s log:\n%s", host, out.String())
 		}
 		n.Close()
 	})
 	return n, site(n.cfg)
+}
+
+// syncBuffer is a bytes.Buffer that a running node and the test may share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// eventually polls cond every 50 ms until it holds or timeout passes.
+func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after %s: %s", timeout, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // TestFedifyReadsOurActors: the Fedify peer resolves each kind of coopfed
@@ -67,7 +116,7 @@ func TestFedifyReadsOurActors(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tt := range []struct{ handle, kind, name string }{
-		{"coop", "Organization", "Interop Co-op"},
+		{"coop", "Organization", "Co-op " + s.Host},
 		{"alice", "Person", "Alice"},
 		{"tool", "Group", "The Tool"},
 	} {

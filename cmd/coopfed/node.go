@@ -27,9 +27,10 @@ func configFlag(fs *flag.FlagSet) *string {
 
 // node is an opened node: its config, database and use cases.
 type node struct {
-	cfg *config.Config
-	db  *store.DB
-	svc *coop.Service
+	cfg     *config.Config
+	db      *store.DB
+	svc     *coop.Service
+	fetcher *federation.Fetcher
 }
 
 func (n *node) Close() error { return n.db.Close() }
@@ -50,12 +51,16 @@ func openNode(ctx context.Context, path string) (*node, error) {
 		return nil, err
 	}
 	s := site(cfg)
+	resolver := federation.NewResolver(s, cfg.Dev.Hosts, cfg.Development())
+	// The fetcher signs its GETs with the co-op's key, which init made.
+	fetcher := federation.NewFetcher(federation.FetcherConfig{Site: s, DB: db, DevHosts: cfg.Dev.Hosts, DevMode: cfg.Development()})
 	svc := &coop.Service{
-		Store:    db,
-		Site:     s,
-		Resolver: federation.NewResolver(s, cfg.Dev.Hosts, cfg.Development()),
+		Store:     db,
+		Site:      s,
+		Resolver:  resolver,
+		Publisher: federation.NewPublisher(s, resolver, fetcher),
 	}
-	return &node{cfg: cfg, db: db, svc: svc}, nil
+	return &node{cfg: cfg, db: db, svc: svc, fetcher: fetcher}, nil
 }
 
 // newLogger builds the structured logger the config asks for.

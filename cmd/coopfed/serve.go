@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/coopfed/coopfed/coop"
@@ -37,11 +38,18 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	return serve(ctx, e, n, ln)
 }
 
+// runner is a background loop of the node: the inbox processor, the
+// delivery workers. Run returns when ctx ends, having finished or put back
+// what it had in hand.
+type runner interface {
+	Run(ctx context.Context) error
+}
+
 // serve runs the node on ln until ctx ends (SIGINT or SIGTERM), then shuts
-// down gracefully: it stops accepting and stops claiming deliveries, lets
-// requests in flight (both ways) finish within server.shutdown_timeout,
-// re-queues the deliveries still in flight after it, and closes the
-// database.
+// down gracefully: it stops accepting, lets requests in flight finish
+// within server.shutdown_timeout while the inbox processor and the
+// delivery workers stop claiming work and finish or re-queue what they
+// hold, and closes the database only after all of them.
 func serve(ctx context.Context, e *env, n *node, ln net.Listener) error {
 	log := newLogger(n.cfg, e.stderr)
 	c, err := n.svc.EnsureCoop(ctx, n.cfg.Coop.Handle, n.cfg.Coop.Name, n.cfg.Coop.Summary)
@@ -54,12 +62,6 @@ func serve(ctx context.Context, e *env, n *node, ln net.Listener) error {
 			"config_handle", n.cfg.Coop.Handle, "handle", c.Handle)
 	}
 	s := site(n.cfg)
-	fed := federation.NewServer(federation.Config{Site: s, Store: n.db, Version: version, Log: log})
-	h, err := handlers.New(handlers.Deps{Service: n.svc, Site: s, Log: log, Version: version, Before: []handlers.Routes{fed}})
-	if err != nil {
-		ln.Close()
-		return err
-	}
 	workers, err := delivery.New(delivery.Config{
 		Store:     n.db,
 		KeyID:     s.KeyID,
@@ -72,6 +74,19 @@ func serve(ctx context.Context, e *env, n *node, ln net.Listener) error {
 		DevHosts:  n.cfg.Dev.Hosts,
 		Log:       log.With("component", "delivery"),
 	})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	proc := federation.NewProcessor(federation.ProcessorConfig{Site: s, DB: n.db, Fetcher: n.fetcher, Log: log.With("component", "inbox")})
+	fed := federation.NewServer(federation.Config{
+		Site: s, Store: n.db, Version: version, Log: log,
+		DB: n.db, Fetcher: n.fetcher, DevHosts: n.cfg.Dev.Hosts, DevMode: n.cfg.Development(),
+		MaxBodyBytes: n.cfg.Federation.MaxBodyBytes, DateSkew: n.cfg.Federation.DateSkew.Duration,
+		// Processing an activity may queue deliveries (an Accept).
+		Wake: func() { proc.Wake(); workers.Wake() },
+	})
+	h, err := handlers.New(handlers.Deps{Service: n.svc, Site: s, Log: log, Version: version, Before: []handlers.Routes{fed}})
 	if err != nil {
 		ln.Close()
 		return err
@@ -90,16 +105,22 @@ func serve(ctx context.Context, e *env, n *node, ln net.Listener) error {
 	fmt.Fprintf(e.stdout, "listening on %s (%s, %s mode)\n", ln.Addr(), map[bool]string{true: "https", false: "http"}[tls], n.cfg.Mode)
 	log.Info("serving", "listen", ln.Addr().String(), "host", s.Host, "mode", n.cfg.Mode, "tls", tls, "version", version)
 
-	dctx, stopDelivery := context.WithCancel(ctx)
-	defer stopDelivery()
-	deliveryFailed := make(chan error, 1) // Run's error: it could not start
-	deliveryDone := make(chan struct{})   // closed when Run has returned
-	go func() {
-		defer close(deliveryDone)
-		if err := workers.Run(dctx); err != nil {
-			deliveryFailed <- err
-		}
-	}()
+	// The background loops stop with their own context, cancelled when
+	// the server has shut down or failed.
+	bctx, stopBackground := context.WithCancel(context.Background())
+	defer stopBackground()
+	var wg sync.WaitGroup
+	failed := make(chan error, 2) // a loop that could not run
+	for _, r := range []runner{proc, workers} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := r.Run(bctx); err != nil && !errors.Is(err, context.Canceled) {
+				failed <- err
+			}
+		}()
+	}
+	stop := func() { stopBackground(); wg.Wait() }
 
 	errc := make(chan error, 1)
 	go func() {
@@ -111,24 +132,25 @@ func serve(ctx context.Context, e *env, n *node, ln net.Listener) error {
 	}()
 	select {
 	case err := <-errc:
-		stopDelivery()
-		<-deliveryDone
+		stop()
 		return fmt.Errorf("serve: %w", err)
-	case err := <-deliveryFailed:
+	case err := <-failed:
 		srv.Close()
 		<-errc
+		stop()
 		return err
 	case <-ctx.Done():
 	}
 	log.Info("shutting down", "timeout", n.cfg.Server.ShutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.Background(), n.cfg.Server.ShutdownTimeout.Duration)
 	defer cancel()
-	// The delivery workers stop with ctx and wind down beside the server;
-	// the database closes only after both.
+	// Requests in flight finish first: an activity answered 202 is stored
+	// and queued before the answer, so stopping the loops after loses
+	// nothing. The delivery workers finish or release within their grace.
 	shutdownErr := srv.Shutdown(sctx)
-	<-deliveryDone
+	stop()
 	select {
-	case err := <-deliveryFailed:
+	case err := <-failed:
 		return err
 	default:
 	}
