@@ -25,6 +25,9 @@ FUZZTIME ?= 60s
 fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzBest$$' -fuzztime=$(FUZZTIME) ./federation/negotiate/
 	$(GO) test -run='^$$' -fuzz='^FuzzParseResource$$' -fuzztime=$(FUZZTIME) ./federation/
+	$(GO) test -run='^$$' -fuzz='^FuzzDecodeActivity$$' -fuzztime=$(FUZZTIME) ./federation/
+	$(GO) test -run='^$$' -fuzz='^FuzzParseSignature$$' -fuzztime=$(FUZZTIME) ./federation/sig/
+	$(GO) test -run='^$$' -fuzz='^FuzzCheckDigest$$' -fuzztime=$(FUZZTIME) ./federation/sig/
 
 bench:
-	$(GO) run ./cmd/coopbench
+	$(GO) run ./cmd/coopbench actor

@@ -48,6 +48,9 @@ type Publisher interface {
 	PublishFollow(ctx context.Context, tx Tx, follower Actor, target Recipient, at time.Time) (followID string, err error)
 	// PublishUndoFollow queues the Undo of follower's Follow of target.
 	PublishUndoFollow(ctx context.Context, tx Tx, follower Actor, target Recipient, at time.Time) error
+	// PublishActorUpdate sends a changed actor's document to its
+	// followers.
+	PublishActorUpdate(ctx context.Context, tx Tx, a Actor, at time.Time) error
 }
 
 // serial makes a unique, time-ordered suffix for activity ids.

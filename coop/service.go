@@ -106,6 +106,11 @@ func (s *Service) EnsureCoop(ctx context.Context, handle, name, summary string) 
 				if err != nil {
 					return err
 				}
+				if s.Publisher != nil {
+					if err := s.Publisher.PublishActorUpdate(ctx, tx, a, s.now()); err != nil {
+						return err
+					}
+				}
 			}
 			out = a
 			return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -185,4 +186,46 @@ func (p *Publisher) PublishUndoFollow(ctx context.Context, tx coop.Tx, follower 
 		return err
 	}
 	return tx.EnqueueDeliveries(ctx, follower.ID, followID+"/undo", body, []string{target.Inbox}, at)
+}
+
+// PublishActorUpdate implements coop.Publisher: the actor's document, as
+// served, goes to its followers in an Update, so that their servers show
+// the new name and summary without refetching. The id carries the
+// revision, so that queuing twice delivers once.
+func (p *Publisher) PublishActorUpdate(ctx context.Context, tx coop.Tx, a coop.Actor, at time.Time) error {
+	var proj *coop.Project
+	if a.Kind == coop.KindGroup {
+		pr, err := tx.ProjectByHandle(ctx, a.Handle)
+		if err != nil {
+			return err
+		}
+		proj = &pr
+	}
+	doc, err := actorDocument(p.site, a, proj)
+	if err != nil {
+		return err
+	}
+	var object map[string]any
+	if err := json.Unmarshal(doc, &object); err != nil {
+		return fmt.Errorf("federation: actor update: %w", err)
+	}
+	delete(object, "@context")
+	actorID := p.site.ActorID(a.Handle)
+	id := fmt.Sprintf("%s#updates/%d", actorID, a.Revision)
+	body, err := marshalDocument(map[string]any{
+		"id":     id,
+		"type":   "Update",
+		"actor":  actorID,
+		"to":     []string{asPublic},
+		"cc":     []string{p.site.Followers(a.Handle)},
+		"object": object,
+	})
+	if err != nil {
+		return err
+	}
+	inboxes, err := tx.FollowerInboxes(ctx, a.ID)
+	if err != nil {
+		return err
+	}
+	return tx.EnqueueDeliveries(ctx, a.ID, id, body, inboxes, at)
 }

@@ -219,4 +219,13 @@ func TestTwoNodesFederate(t *testing.T) {
 			return false
 		})
 	}
+
+	// A profile change goes to the followers as Update{Organization}.
+	if _, err := a.svc.EnsureCoop(context.Background(), "coop", "Alpha, renamed", "We moved."); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, "beta sees alpha's new name", func() bool {
+		ra, err := b.db.RemoteActor(context.Background(), "http://alpha.test/users/coop")
+		return err == nil && ra.Name == "Alpha, renamed"
+	})
 }
