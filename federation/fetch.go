@@ -9,50 +9,35 @@ import (
 	"io"
 	"log/slog"
 	"mime"
-	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
-	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/coopfed/coopfed/coop"
+	"github.com/coopfed/coopfed/federation/netpolicy"
 	"github.com/coopfed/coopfed/federation/sig"
 	"github.com/coopfed/coopfed/store"
 )
 
-// netPolicy is how this node reaches other servers, for every outgoing
-// request (WebFinger, signed GETs): https to public addresses only, so that
-// a name or URL a peer gives cannot make the node probe its own network;
-// in development mode also plain http to hosts mapped by the dev-hosts
-// table (dialing the mapped loopback address instead of resolving the
-// name) and to loopback hosts, so that several nodes federate on one
-// machine.
-type netPolicy struct {
-	devHosts map[string]string // lower-case host[:port] -> loopback host:port
-	devMode  bool
-}
+// netPolicy is netpolicy.Policy with the HTTP client this package's
+// requests (WebFinger, signed GETs) use.
+type netPolicy struct{ *netpolicy.Policy }
 
 func newNetPolicy(devHosts map[string]string, devMode bool) *netPolicy {
-	p := &netPolicy{devMode: devMode, devHosts: make(map[string]string, len(devHosts))}
-	for host, addr := range devHosts {
-		p.devHosts[strings.ToLower(host)] = addr
-	}
-	return p
+	return &netPolicy{netpolicy.New(devHosts, devMode)}
 }
 
 // client builds an HTTP client that dials under the policy, with an
 // overall timeout, and checks every redirect hop again (scheme here; the
-// address dialled in dial).
+// address dialled in Dial).
 func (p *netPolicy) client(timeout time.Duration) *http.Client {
 	return &http.Client{
 		Timeout: timeout,
 		Transport: &http.Transport{
 			// Never a proxy from the environment: the dial rules must hold.
 			Proxy:                  nil,
-			DialContext:            p.dial,
+			DialContext:            p.Dial,
 			ForceAttemptHTTP2:      true,
 			TLSHandshakeTimeout:    timeout,
 			ResponseHeaderTimeout:  timeout,
@@ -67,94 +52,12 @@ func (p *netPolicy) client(timeout time.Duration) *http.Client {
 			if req.URL.User != nil {
 				return fmt.Errorf("redirect to %s refused: user information in the URL", req.URL.Redacted())
 			}
-			if req.URL.Scheme != p.scheme(req.URL.Host) {
-				return fmt.Errorf("redirect to %s refused: this node reaches %s only over %s", req.URL.Redacted(), req.URL.Host, p.scheme(req.URL.Host))
+			if req.URL.Scheme != p.Scheme(req.URL.Host) {
+				return fmt.Errorf("redirect to %s refused: this node reaches %s only over %s", req.URL.Redacted(), req.URL.Host, p.Scheme(req.URL.Host))
 			}
 			return nil
 		},
 	}
-}
-
-// scheme is how this node reaches host: plain http only in development
-// mode, to a mapped or loopback host.
-func (p *netPolicy) scheme(host string) string {
-	if p.devMode {
-		if _, ok := p.mapped(host); ok || isLoopbackHost(host) {
-			return "http"
-		}
-	}
-	return "https"
-}
-
-// mapped looks host up in the dev-hosts table, with or without the
-// scheme's default port that the transport adds.
-func (p *netPolicy) mapped(host string) (string, bool) {
-	if !p.devMode {
-		return "", false
-	}
-	host = strings.ToLower(host)
-	if addr, ok := p.devHosts[host]; ok {
-		return addr, true
-	}
-	for _, port := range []string{":80", ":443"} {
-		if h, ok := strings.CutSuffix(host, port); ok {
-			if addr, ok := p.devHosts[h]; ok {
-				return addr, true
-			}
-		}
-	}
-	return "", false
-}
-
-// isLoopbackHost reports whether host[:port] is localhost or a loopback IP.
-func isLoopbackHost(host string) bool {
-	h := host
-	if sh, _, err := net.SplitHostPort(host); err == nil {
-		h = sh
-	}
-	h = strings.Trim(h, "[]")
-	if strings.EqualFold(h, "localhost") {
-		return true
-	}
-	ip, err := netip.ParseAddr(h)
-	return err == nil && ip.Unmap().IsLoopback()
-}
-
-// dial connects to addr under the policy.
-func (p *netPolicy) dial(ctx context.Context, network, addr string) (net.Conn, error) {
-	d := net.Dialer{Timeout: resolveTimeout}
-	if target, ok := p.mapped(addr); ok {
-		if !isLoopbackHost(target) {
-			return nil, fmt.Errorf("dev host %s maps to %s, which is not a loopback address", addr, target)
-		}
-		return d.DialContext(ctx, network, target)
-	}
-	if p.devMode && isLoopbackHost(addr) {
-		return d.DialContext(ctx, network, addr)
-	}
-	// Checked after the name is resolved, on the address dialed, so that
-	// a name resolving to a private address is refused too.
-	d.Control = func(_, address string, _ syscall.RawConn) error {
-		ap, err := netip.ParseAddrPort(address)
-		if err != nil {
-			return fmt.Errorf("dial %s: %w", address, err)
-		}
-		if !publicAddr(ap.Addr()) {
-			return fmt.Errorf("dial %s (%s): not a public address", addr, address)
-		}
-		return nil
-	}
-	return d.DialContext(ctx, network, addr)
-}
-
-// sharedAddressSpace is RFC 6598's carrier-grade NAT range.
-var sharedAddressSpace = netip.MustParsePrefix("100.64.0.0/10")
-
-// publicAddr reports whether ip is an address on the public internet.
-func publicAddr(ip netip.Addr) bool {
-	ip = ip.Unmap()
-	return ip.IsValid() && ip.IsGlobalUnicast() && !ip.IsPrivate() && !ip.IsLoopback() &&
-		!ip.IsLinkLocalUnicast() && !sharedAddressSpace.Contains(ip)
 }
 
 // Limits on a signed GET.
@@ -265,8 +168,8 @@ func (f *Fetcher) checkFetchURL(raw string) (*url.URL, error) {
 	switch {
 	case err != nil || u.Host == "" || u.User != nil || u.Opaque != "":
 		return nil, fmt.Errorf("fetch %s: not a URL this node fetches", quote(raw))
-	case u.Scheme != f.policy.scheme(u.Host):
-		return nil, fmt.Errorf("fetch %s: this node reaches %s only over %s", quote(raw), u.Host, f.policy.scheme(u.Host))
+	case u.Scheme != f.policy.Scheme(u.Host):
+		return nil, fmt.Errorf("fetch %s: this node reaches %s only over %s", quote(raw), u.Host, f.policy.Scheme(u.Host))
 	}
 	u.Fragment, u.RawFragment = "", ""
 	return u, nil

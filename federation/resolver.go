@@ -60,7 +60,7 @@ func (r *Resolver) ResolveAccount(ctx context.Context, acct string) (string, err
 	}
 	resource := "acct:" + name + "@" + host
 	u := url.URL{
-		Scheme:   r.scheme(host),
+		Scheme:   r.Scheme(host),
 		Host:     host,
 		Path:     "/.well-known/webfinger",
 		RawQuery: url.Values{"resource": {resource}}.Encode(),
@@ -151,8 +151,8 @@ func (r *Resolver) checkActorURL(href string) error {
 		return fmt.Errorf("actor link %q is not a URL", href)
 	case u.Scheme != "https" && u.Scheme != "http":
 		return fmt.Errorf("actor link %q is not http(s)", href)
-	case u.Scheme != r.scheme(u.Host):
-		return fmt.Errorf("actor link %q: this node reaches %s only over %s", href, u.Host, r.scheme(u.Host))
+	case u.Scheme != r.Scheme(u.Host):
+		return fmt.Errorf("actor link %q: this node reaches %s only over %s", href, u.Host, r.Scheme(u.Host))
 	}
 	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -179,23 +178,4 @@ func TestResolver(t *testing.T) {
 			t.Fatalf("err = %v, want a refused redirect", err)
 		}
 	})
-}
-
-func TestPublicAddr(t *testing.T) {
-	for addr, want := range map[string]bool{
-		"93.184.216.34": true, "2606:2800:220:1:248:1893:25c8:1946": true,
-		"127.0.0.1": false, "::1": false, "10.0.0.1": false, "192.168.1.1": false, "172.16.0.1": false,
-		"169.254.169.254": false, "100.64.0.1": false, "0.0.0.0": false, "::": false, "fe80::1": false,
-		"fc00::1": false, "::ffff:127.0.0.1": false, "224.0.0.1": false,
-	} {
-		t.Run(addr, func(t *testing.T) {
-			ip, err := netip.ParseAddr(addr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := publicAddr(ip); got != want {
-				t.Errorf("publicAddr(%s) = %v, want %v", addr, got, want)
-			}
-		})
-	}
 }

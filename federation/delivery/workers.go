@@ -16,6 +16,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/coopfed/coopfed/federation/netpolicy"
 	"github.com/coopfed/coopfed/federation/sig"
 	"github.com/coopfed/coopfed/store"
 )
@@ -150,10 +151,7 @@ func New(cfg Config) (*Workers, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	d := &dialer{devMode: cfg.DevMode, devHosts: make(map[string]string, len(cfg.DevHosts)), timeout: 10 * time.Second}
-	for h, a := range cfg.DevHosts {
-		d.devHosts[strings.ToLower(h)] = a
-	}
+	d := &dialer{netpolicy.New(cfg.DevHosts, cfg.DevMode)}
 	return &Workers{
 		cfg:    cfg,
 		log:    log,
