@@ -51,6 +51,11 @@ type Publisher interface {
 	// PublishActorUpdate sends a changed actor's document to its
 	// followers.
 	PublishActorUpdate(ctx context.Context, tx Tx, a Actor, at time.Time) error
+	// PublishFollowAnswer queues a's Accept (accept true) or Reject of f's
+	// Follow to the follower's inbox. It reads only what the node keeps
+	// (no network I/O). When the follower's actor is gone, an Accept is an
+	// error wrapping ErrGone and a Reject is not sent.
+	PublishFollowAnswer(ctx context.Context, tx Tx, a Actor, f Follower, accept bool, at time.Time) error
 }
 
 // serial makes a unique, time-ordered suffix for activity ids.

@@ -36,6 +36,12 @@ type Reader interface {
 	// Counts returns the figures NodeInfo publishes; activity is judged
 	// against now.
 	Counts(ctx context.Context, now time.Time) (Counts, error)
+	// Follower finds followerURI among a local actor's followers, pending
+	// ones included.
+	Follower(ctx context.Context, actorID int64, followerURI string) (Follower, error)
+	// FollowersOf lists a local actor's followers, pending ones included,
+	// oldest first.
+	FollowersOf(ctx context.Context, actorID int64) ([]Follower, error)
 }
 
 // Tx is a write transaction.
@@ -57,6 +63,9 @@ type Tx interface {
 	RemoveActor(ctx context.Context, id int64, at time.Time) error
 	// SetPassword replaces a member's password hash.
 	SetPassword(ctx context.Context, id int64, passwordHash string, mustChange bool) error
+	// SetManualApproval sets whether the actor approves followers by hand
+	// and bumps its revision.
+	SetManualApproval(ctx context.Context, id int64, on bool, at time.Time) error
 
 	// AppendOutbox records an activity a local actor published.
 	AppendOutbox(ctx context.Context, actorID int64, activityID, activityType string, body []byte, published time.Time) (int64, error)
@@ -72,6 +81,12 @@ type Tx interface {
 	// RemoveFollowing forgets a follow and returns the id of the Follow
 	// sent; ErrNotFound when there is none.
 	RemoveFollowing(ctx context.Context, actorID int64, targetURI string) (followID string, err error)
+	// AcceptFollower sets a pending follower accepted; ErrNotFound when
+	// followerURI has no pending follow of the actor.
+	AcceptFollower(ctx context.Context, actorID int64, followerURI string) error
+	// RemoveFollower removes followerURI from a local actor's followers;
+	// with followID set, only that follow. It reports whether a row went.
+	RemoveFollower(ctx context.Context, actorID int64, followerURI, followID string) (bool, error)
 }
 
 // Resolver finds the actor URI of a remote account (WebFinger);

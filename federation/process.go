@@ -34,6 +34,12 @@ type ProcessorConfig struct {
 	// MaxAttempts is how often an activity is tried before it ends
 	// failed; 0: 10.
 	MaxAttempts int
+	// Exclusive says this process is the only one processing DB's inbound
+	// queue (SQLite: one serve per database). Run then re-queues, when it
+	// starts, every activity left in flight, which can only be a crashed
+	// run's, instead of waiting for its lease: an actor's later
+	// activities wait behind it.
+	Exclusive bool
 }
 
 // Processor applies the activities the inboxes accepted, from the inbound
@@ -53,6 +59,7 @@ type Processor struct {
 	lease       time.Duration
 	poll        time.Duration
 	maxAttempts int
+	exclusive   bool
 	wake        chan struct{}
 }
 
@@ -61,7 +68,8 @@ func NewProcessor(cfg ProcessorConfig) *Processor {
 	p := &Processor{
 		site: cfg.Site, db: cfg.DB, fetcher: cfg.Fetcher, log: cfg.Log, now: cfg.Clock,
 		workers: cfg.Workers, lease: cfg.Lease, poll: cfg.Poll, maxAttempts: cfg.MaxAttempts,
-		wake: make(chan struct{}, 1),
+		exclusive: cfg.Exclusive,
+		wake:      make(chan struct{}, 1),
 	}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
@@ -96,6 +104,15 @@ func (p *Processor) Wake() {
 // flight to finish (each within its own transaction; one cut short is
 // taken again after its lease).
 func (p *Processor) Run(ctx context.Context) error {
+	if p.exclusive {
+		n, err := p.db.RequeueInFlightInbound(ctx, p.now())
+		if err != nil {
+			return fmt.Errorf("inbound: %w", err)
+		}
+		if n > 0 {
+			p.log.Info("re-queued activities left in flight by an earlier run", "count", n)
+		}
+	}
 	var wg sync.WaitGroup
 	for i := 0; i < p.workers; i++ {
 		wg.Add(1)
@@ -231,8 +248,11 @@ func localActor(ctx context.Context, r coop.Reader, site coop.Site, uri string) 
 }
 
 // follow: a Follow of a local actor records the follower, accepted at once
-// unless the actor approves followers by hand (then pending), and queues a
-// signed Accept that embeds the Follow to the follower's inbox.
+// unless the actor approves followers by hand (then pending, until
+// coop.Service.ApproveFollower), and queues a signed Accept that embeds
+// the Follow to the follower's inbox. A follower already accepted stays
+// accepted when it follows again (Mastodon repeats Follows), and is
+// answered again.
 func (p *Processor) follow(ctx context.Context, a activity) (effect, error) {
 	local, ok, err := localActor(ctx, p.db, p.site, idOf(a.object()))
 	if err != nil || !ok {
@@ -245,34 +265,43 @@ func (p *Processor) follow(ctx context.Context, a activity) (effect, error) {
 	if err != nil {
 		return nil, fmt.Errorf("follower %s: %w", a.Actor, err)
 	}
-	state := "accepted"
-	if local.ManuallyApprovesFollowers {
-		state = "pending"
-	}
-	var accept []byte
-	acceptID := ""
-	if state == "accepted" {
-		accept, acceptID, err = acceptDocument(p.site, local, a, follower.ID)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %v", errPermanent, err)
-		}
+	accept, acceptID, err := acceptDocument(p.site, local, a, follower.ID)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errPermanent, err)
 	}
 	return func(ctx context.Context, t *store.Tx) error {
+		state := "accepted"
+		if local.ManuallyApprovesFollowers {
+			state = "pending"
+			prev, err := t.Follower(ctx, local.ID, follower.ID)
+			switch {
+			case err == nil && !prev.Pending:
+				state = "accepted"
+			case err != nil && !errors.Is(err, store.ErrNotFound):
+				return err
+			}
+		}
 		if err := t.AddFollower(ctx, local.ID, follower.ID, a.ID, state, p.now()); err != nil {
 			return err
 		}
-		if accept == nil {
+		if state != "accepted" {
 			return nil
 		}
 		return t.EnqueueDeliveries(ctx, local.ID, acceptID, accept, []string{follower.Inbox}, p.now())
 	}, nil
 }
 
-// acceptDocument is the Accept of a Follow: the Follow embedded as
-// received (Fedify and Mastodon match it by object.id), less its JSON-LD
-// context and body signatures, which belong to the sender's document. Its
-// id is derived from the Follow's, so that processing twice queues one.
+// acceptDocument is the Accept of a Follow: see answerDocument.
 func acceptDocument(site coop.Site, local coop.Actor, follow activity, follower string) ([]byte, string, error) {
+	return answerDocument(site, local, follow, follower, true)
+}
+
+// answerDocument is the Accept (or Reject) of a Follow: the Follow
+// embedded as received (Fedify and Mastodon match it by object.id), less
+// its JSON-LD context and body signatures, which belong to the sender's
+// document. Its id is derived from the Follow's, so that answering twice
+// queues one.
+func answerDocument(site coop.Site, local coop.Actor, follow activity, follower string, accept bool) ([]byte, string, error) {
 	obj := make(map[string]any, len(follow.m))
 	for k, v := range follow.m {
 		switch k {
@@ -281,12 +310,16 @@ func acceptDocument(site coop.Site, local coop.Actor, follow activity, follower 
 		}
 		obj[k] = v
 	}
+	typ, path := "Accept", "#accepts/follows/"
+	if !accept {
+		typ, path = "Reject", "#rejects/follows/"
+	}
 	sum := sha256.Sum256([]byte(follow.ID))
-	id := site.ActorID(local.Handle) + "#accepts/follows/" + hex.EncodeToString(sum[:12])
+	id := site.ActorID(local.Handle) + path + hex.EncodeToString(sum[:12])
 	body, err := json.Marshal(map[string]any{
 		"@context": nsActivityStreams,
 		"id":       id,
-		"type":     "Accept",
+		"type":     typ,
 		"actor":    site.ActorID(local.Handle),
 		"object":   obj,
 		"to":       follower,

@@ -12,6 +12,7 @@ import (
 
 	"github.com/coopfed/coopfed/coop"
 	"github.com/coopfed/coopfed/federation/delivery"
+	"github.com/coopfed/coopfed/store"
 	"github.com/go-fed/activity/streams"
 	"github.com/go-fed/activity/streams/vocab"
 )
@@ -228,4 +229,55 @@ func (p *Publisher) PublishActorUpdate(ctx context.Context, tx coop.Tx, a coop.A
 		return err
 	}
 	return tx.EnqueueDeliveries(ctx, a.ID, id, body, inboxes, at)
+}
+
+// followRecords is what PublishFollowAnswer reads beside coop.Tx: the
+// Follow as received and the follower's cached actor, both federation's
+// own records, which the use cases never see. *store.Tx has them.
+type followRecords interface {
+	InboundByActivityID(ctx context.Context, activityID string) ([]store.Inbound, error)
+	RemoteActor(ctx context.Context, uri string) (store.RemoteActor, error)
+}
+
+// PublishFollowAnswer implements coop.Publisher: the Accept or Reject
+// embeds the Follow as the inbox received it (as the automatic Accept
+// does); a Follow no longer kept is rebuilt as {id, type, actor, object},
+// which Mastodon, GoToSocial and Fedify match by id. It goes to the
+// follower's own inbox, from the actor cache the Follow's processing
+// filled: no network I/O inside the transaction.
+func (p *Publisher) PublishFollowAnswer(ctx context.Context, tx coop.Tx, a coop.Actor, f coop.Follower, accept bool, at time.Time) error {
+	r, ok := tx.(followRecords)
+	if !ok {
+		return fmt.Errorf("federation: answer follow %s: the transaction (%T) keeps no received activities", f.FollowID, tx)
+	}
+	follower, err := r.RemoteActor(ctx, f.Actor)
+	switch {
+	case err == nil && !follower.Gone() && follower.Inbox != "":
+	case !accept && (err == nil || errors.Is(err, store.ErrNotFound)):
+		return nil // nowhere to send the Reject: removing the follower is all
+	case err == nil:
+		return fmt.Errorf("%w: follower %s", coop.ErrGone, f.Actor)
+	default:
+		return fmt.Errorf("federation: answer follow %s: %w", f.FollowID, err)
+	}
+	follow := activity{ID: f.FollowID, Type: "Follow", Actor: f.Actor, m: map[string]any{
+		"id": f.FollowID, "type": "Follow", "actor": f.Actor, "object": p.site.ActorID(a.Handle),
+	}}
+	if f.FollowID != "" {
+		ins, err := r.InboundByActivityID(ctx, f.FollowID)
+		if err != nil {
+			return err
+		}
+		for _, in := range ins {
+			got, err := decodeActivity(in.Body, int64(len(in.Body))+1)
+			if err == nil && got.Type == "Follow" && got.Actor == f.Actor {
+				follow = got
+			}
+		}
+	}
+	body, id, err := answerDocument(p.site, a, follow, f.Actor, accept)
+	if err != nil {
+		return fmt.Errorf("federation: answer follow %s: %w", f.FollowID, err)
+	}
+	return tx.EnqueueDeliveries(ctx, a.ID, id, body, []string{follower.Inbox}, at)
 }

@@ -130,6 +130,28 @@ func (db *DB) ClaimInbound(ctx context.Context, now time.Time, lease time.Durati
 	return out, nil
 }
 
+// RequeueInFlightInbound gives back every activity left in flight, leases
+// unexpired included, due at once, and returns how many. Only the sole
+// process that processes this database's inbound queue may call it, at
+// start: any in-flight row is then a crashed run's (see
+// federation.ProcessorConfig.Exclusive). The attempt it was on counts.
+func (db *DB) RequeueInFlightInbound(ctx context.Context, at time.Time) (int, error) {
+	var n int64
+	err := db.Write(ctx, func(t *Tx) error {
+		res, err := t.tx.ExecContext(ctx, `UPDATE inbound SET state = 'queued', lease_until = NULL, next_attempt_at = ?
+			WHERE state = 'in_flight'`, fmtTime(at))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: requeue in-flight inbound: %w", err)
+	}
+	return int(n), nil
+}
+
 // FinishInbound marks an activity processed; it runs in the transaction
 // that applies the activity's effects, so that both happen or neither.
 func (t *Tx) FinishInbound(ctx context.Context, id int64, at time.Time) error {

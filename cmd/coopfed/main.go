@@ -5,6 +5,8 @@
 //	coopfed serve --config D/coopfed.toml
 //	coopfed member add|list|remove|reset-password ...
 //	coopfed project add|list ...
+//	coopfed followers list ACTOR [--pending] | approve|reject ACTOR FOLLOWER_URI
+//	coopfed actor set HANDLE --manual-approval on|off
 //	coopfed deliveries list [--state S] [--limit N] | retry ID...|--all-dead
 //
 // Every admin command takes --config (default coopfed-data/coopfed.toml)
@@ -52,6 +54,8 @@ func init() {
 		{"post", "post as a local actor, to its followers or as a direct message", runPost},
 		{"follow", "make a local actor follow a remote account", runFollow},
 		{"unfollow", "undo a follow", runUnfollow},
+		{"followers", "list followers; approve or reject follow requests", runFollowers},
+		{"actor", "change an actor's settings (manual approval of followers)", runActor},
 		{"deliveries", "list outbound deliveries; retry dead ones", runDeliveries},
 		{"version", "print the version", runVersion},
 		{"help", "list the commands", runHelp},
@@ -105,7 +109,7 @@ func printHelp(w io.Writer) {
 	fmt.Fprintln(w, "usage: coopfed COMMAND [flags] [arguments]")
 	fmt.Fprintln(w)
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Run 'coopfed COMMAND -h' for a command's flags.")

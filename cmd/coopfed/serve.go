@@ -78,7 +78,11 @@ func serve(ctx context.Context, e *env, n *node, ln net.Listener) error {
 		ln.Close()
 		return err
 	}
-	proc := federation.NewProcessor(federation.ProcessorConfig{Site: s, DB: n.db, Fetcher: n.fetcher, Log: log.With("component", "inbox")})
+	proc := federation.NewProcessor(federation.ProcessorConfig{
+		Site: s, DB: n.db, Fetcher: n.fetcher, Log: log.With("component", "inbox"),
+		// One serve process per database, as for the delivery workers.
+		Exclusive: true,
+	})
 	fed := federation.NewServer(federation.Config{
 		Site: s, Store: n.db, Version: version, Log: log,
 		DB: n.db, Fetcher: n.fetcher, DevHosts: n.cfg.Dev.Hosts, DevMode: n.cfg.Development(),
