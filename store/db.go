@@ -65,11 +65,14 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
-	if err := w.PingContext(ctx); err != nil {
+	// Two processes opening a new file at once (the CLI beside a node
+	// starting) can meet SQLite's lock while one switches the journal to
+	// WAL, which the busy timeout does not cover: try again for a while.
+	if err := retryBusy(ctx, func() error { return w.PingContext(ctx) }); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	if err := migrate(ctx, w); err != nil {
+	if err := retryBusy(ctx, func() error { return migrate(ctx, w) }); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("store: %s: %w", path, err)
 	}
@@ -159,6 +162,23 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// retryBusy runs fn again while it fails with SQLITE_BUSY, for up to five
+// seconds, as the busy timeout would.
+func retryBusy(ctx context.Context, fn func() error) error {
+	deadline := time.Now().Add(5 * time.Second)
+	for wait := 5 * time.Millisecond; ; wait *= 2 {
+		err := fn()
+		if err == nil || !strings.Contains(err.Error(), "SQLITE_BUSY") || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(min(wait, 200*time.Millisecond)):
+		}
+	}
 }
 
 // isUniqueViolation reports whether err is SQLite's UNIQUE constraint error.
