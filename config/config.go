@@ -63,6 +63,9 @@ type Server struct {
 	TLSCertFile     string   `toml:"tls_cert_file"`
 	TLSKeyFile      string   `toml:"tls_key_file"`
 	ShutdownTimeout Duration `toml:"shutdown_timeout"`
+	// TrustedProxies are the reverse proxies, as CIDR prefixes, whose
+	// X-Forwarded-For header is believed when finding a client's address.
+	TrustedProxies []string `toml:"trusted_proxies"`
 }
 
 // Coop is the [coop] section: the co-op's own actor.
@@ -87,6 +90,49 @@ type Log struct {
 type Federation struct {
 	MaxBodyBytes int64    `toml:"max_body_bytes"`
 	DateSkew     Duration `toml:"date_skew"`
+	// RatePerIP and BurstPerIP limit the federation requests of one client
+	// address, per second, before anything else is done with them.
+	RatePerIP  int64 `toml:"rate_per_ip"`
+	BurstPerIP int64 `toml:"burst_per_ip"`
+	// RatePerHost and BurstPerHost limit the inbox POSTs signed by the
+	// keys of one host, per second, once the signature is verified.
+	RatePerHost  int64 `toml:"rate_per_host"`
+	BurstPerHost int64 `toml:"burst_per_host"`
+}
+
+// Limits on the rate settings.
+const (
+	MaxRate  = 100_000
+	MaxBurst = 1_000_000
+)
+
+// TrustedProxyPrefixes is Server.TrustedProxies parsed; an entry that
+// does not parse (Validate refuses it) is left out.
+func (s Server) TrustedProxyPrefixes() []netip.Prefix {
+	var out []netip.Prefix
+	for _, t := range s.TrustedProxies {
+		if p, err := parsePrefix(t); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// parsePrefix parses a CIDR prefix, or a single address as a prefix of
+// its full length. A prefix with bits set beyond its length
+// ("10.1.2.3/8") is refused: it is likely a mistake.
+func parsePrefix(s string) (netip.Prefix, error) {
+	if a, err := netip.ParseAddr(s); err == nil && a.Zone() == "" {
+		return netip.PrefixFrom(a, a.BitLen()), nil
+	}
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	if p != p.Masked() {
+		return netip.Prefix{}, fmt.Errorf("%s has bits set beyond its length: write %s", s, p.Masked())
+	}
+	return p, nil
 }
 
 // Dev is the [dev] section, allowed only in development mode.
@@ -123,6 +169,7 @@ func Default() *Config {
 		Server: Server{
 			Listen:          "127.0.0.1:8080",
 			ShutdownTimeout: Duration{30 * time.Second},
+			TrustedProxies:  []string{"127.0.0.0/8", "::1/128"},
 		},
 		Coop:     Coop{Handle: "coop"},
 		Database: Database{Path: "coopfed.db"},
@@ -130,6 +177,10 @@ func Default() *Config {
 		Federation: Federation{
 			MaxBodyBytes: 1 << 20,
 			DateSkew:     Duration{time.Hour},
+			RatePerIP:    30,
+			BurstPerIP:   60,
+			RatePerHost:  50,
+			BurstPerHost: 500,
 		},
 	}
 }
@@ -316,6 +367,8 @@ func wantType(t reflect.Type) string {
 		return "must be a whole number"
 	case t.Kind() == reflect.Map:
 		return "must be a table of strings"
+	case t.Kind() == reflect.Slice:
+		return `must be a list of strings, like ["10.0.0.0/8"]`
 	case t.Kind() == reflect.Struct:
 		return "must be a section"
 	}
@@ -417,6 +470,11 @@ func (c *Config) Validate() error {
 	if c.Server.ShutdownTimeout.Duration <= 0 {
 		return bad("server.shutdown_timeout", "must be more than zero, not %s", c.Server.ShutdownTimeout)
 	}
+	for i, t := range c.Server.TrustedProxies {
+		if _, err := parsePrefix(t); err != nil {
+			return bad(fmt.Sprintf("server.trusted_proxies[%d]", i), "must be an IP address or a CIDR prefix like \"10.0.0.0/8\", not %q: %v", t, err)
+		}
+	}
 
 	if err := coop.CheckNewHandle(c.Coop.Handle); err != nil {
 		return bad("coop.handle", "%v", err)
@@ -448,6 +506,22 @@ func (c *Config) Validate() error {
 	}
 	if d := c.Federation.DateSkew.Duration; d < MinDateSkew || d > MaxDateSkew {
 		return bad("federation.date_skew", "must be between %s and %s, not %s", MinDateSkew, MaxDateSkew, d)
+	}
+
+	rates := []struct {
+		key         string
+		rate, burst int64
+	}{
+		{"ip", c.Federation.RatePerIP, c.Federation.BurstPerIP},
+		{"host", c.Federation.RatePerHost, c.Federation.BurstPerHost},
+	}
+	for _, r := range rates {
+		if r.rate < 1 || r.rate > MaxRate {
+			return bad("federation.rate_per_"+r.key, "must be between 1 and %d requests a second, not %d", MaxRate, r.rate)
+		}
+		if r.burst < r.rate || r.burst > MaxBurst {
+			return bad("federation.burst_per_"+r.key, "must be between federation.rate_per_%s (%d) and %d, not %d", r.key, r.rate, MaxBurst, r.burst)
+		}
 	}
 
 	if len(c.Dev.Hosts) > 0 && !c.Development() {

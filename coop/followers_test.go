@@ -56,6 +56,16 @@ func (r *recorder) PublishFollowAnswer(_ context.Context, _ coop.Tx, a coop.Acto
 	return nil
 }
 
+func (r *recorder) PublishProject(_ context.Context, _ coop.Tx, c coop.Actor, p coop.Project, _ time.Time) error {
+	r.sent = append(r.sent, fmt.Sprintf("Add %s to projects of %s", p.Handle, c.Handle))
+	return nil
+}
+
+func (r *recorder) PublishProjectUpdate(_ context.Context, _ coop.Tx, c coop.Actor, p coop.Project, _ time.Time) error {
+	r.sent = append(r.sent, fmt.Sprintf("Update %s rev %d by %s", p.Handle, p.Revision, c.Handle))
+	return nil
+}
+
 func (r *recorder) take() []string {
 	s := r.sent
 	r.sent = nil

@@ -152,7 +152,9 @@ func (s *Service) maintainerURI(ctx context.Context, r Reader, m string) (string
 }
 
 // AddProject creates a project's Group actor. Maintainers are stored as
-// actor URIs, so that maintainers on other co-ops' nodes fit.
+// actor URIs, so that maintainers on other co-ops' nodes fit. With a
+// Publisher, the co-op announces the project to its followers and the
+// federation's peers in the same transaction.
 func (s *Service) AddProject(ctx context.Context, n NewProject) (Project, error) {
 	if n.Repository != "" {
 		if err := checkHTTPURL("repository", n.Repository); err != nil {
@@ -204,7 +206,20 @@ func (s *Service) AddProject(ctx context.Context, n NewProject) (Project, error)
 			return err
 		}
 		p.Actor = a
-		return tx.InsertProject(ctx, p)
+		if err := tx.InsertProject(ctx, p); err != nil {
+			return err
+		}
+		if s.Publisher == nil {
+			return nil
+		}
+		c, err := tx.Coop(ctx)
+		if isNotFound(err) {
+			return nil // no co-op actor to announce it yet
+		}
+		if err != nil {
+			return err
+		}
+		return s.Publisher.PublishProject(ctx, tx, c, p, a.CreatedAt)
 	})
 	if err != nil {
 		return Project{}, fmt.Errorf("coop: add project %q: %w", n.Slug, err)
@@ -215,4 +230,111 @@ func (s *Service) AddProject(ctx context.Context, n NewProject) (Project, error)
 // Projects lists the live projects.
 func (s *Service) Projects(ctx context.Context) ([]Project, error) {
 	return s.Store.Projects(ctx)
+}
+
+// ProjectChange is what a member or admin changes in a project; a nil
+// field is left as it is.
+type ProjectChange struct {
+	Name       *string
+	Summary    *string
+	Repository *string
+	Licence    *string
+	Tags       *[]string
+	Needs      *[]string
+}
+
+// UpdateProject changes a live project. Its revision moves; the Group's
+// own followers get an Update of it (PublishActorUpdate), and the co-op's
+// followers and the federation's peers an Update{Group} from the co-op
+// (PublishProjectUpdate), so that their project lists follow. A change
+// that changes nothing sends nothing.
+func (s *Service) UpdateProject(ctx context.Context, slug string, ch ProjectChange) (Project, error) {
+	if s.Publisher == nil {
+		return Project{}, fmt.Errorf("%w: this node cannot publish", ErrInvalidInput)
+	}
+	if ch.Repository != nil && *ch.Repository != "" {
+		if err := checkHTTPURL("repository", *ch.Repository); err != nil {
+			return Project{}, err
+		}
+	}
+	if ch.Licence != nil {
+		if err := checkLicence(*ch.Licence); err != nil {
+			return Project{}, err
+		}
+	}
+	if ch.Name != nil && strings.TrimSpace(*ch.Name) == "" {
+		return Project{}, fmt.Errorf("%w: a project's name cannot be empty", ErrInvalidInput)
+	}
+	var out Project
+	err := s.Store.Update(ctx, func(tx Tx) error {
+		p, err := tx.ProjectByHandle(ctx, slug)
+		if err != nil {
+			return err
+		}
+		if p.Removed() {
+			return fmt.Errorf("%w: project %q was removed", ErrGone, slug)
+		}
+		next := p
+		if ch.Name != nil {
+			next.Name = strings.TrimSpace(*ch.Name)
+		}
+		if ch.Summary != nil {
+			next.Summary = strings.TrimSpace(*ch.Summary)
+		}
+		if ch.Repository != nil {
+			next.Repository = *ch.Repository
+		}
+		if ch.Licence != nil {
+			next.Licence = *ch.Licence
+		}
+		if ch.Tags != nil {
+			if next.Tags, err = normalizeTags(*ch.Tags); err != nil {
+				return err
+			}
+		}
+		if ch.Needs != nil {
+			if next.Needs, err = normalizeNeeds(*ch.Needs); err != nil {
+				return err
+			}
+		}
+		if next.Name == p.Name && next.Summary == p.Summary && next.Repository == p.Repository &&
+			next.Licence == p.Licence && equalStrings(next.Tags, p.Tags) && equalStrings(next.Needs, p.Needs) {
+			out = p
+			return nil
+		}
+		now := s.now()
+		if err := tx.UpdateProject(ctx, next, now); err != nil {
+			return err
+		}
+		if out, err = tx.ProjectByHandle(ctx, p.Handle); err != nil {
+			return err
+		}
+		if err := s.Publisher.PublishActorUpdate(ctx, tx, out.Actor, now); err != nil {
+			return err
+		}
+		c, err := tx.Coop(ctx)
+		if isNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return s.Publisher.PublishProjectUpdate(ctx, tx, c, out, now)
+	})
+	if err != nil {
+		return Project{}, fmt.Errorf("coop: update project %q: %w", slug, err)
+	}
+	return out, nil
+}
+
+func equalStrings(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }

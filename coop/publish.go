@@ -16,6 +16,7 @@ const MaxPostLength = 5000
 // Recipient is a remote (or local) actor a post or a follow is sent to.
 type Recipient struct {
 	Actor       string // actor id
+	Type        string // its ActivityStreams type: "Person", "Organization" ...
 	Acct        string // name@host
 	URL         string // profile page, for mention links
 	Inbox       string
@@ -56,6 +57,16 @@ type Publisher interface {
 	// (no network I/O). When the follower's actor is gone, an Accept is an
 	// error wrapping ErrGone and a Reject is not sent.
 	PublishFollowAnswer(ctx context.Context, tx Tx, a Actor, f Follower, accept bool, at time.Time) error
+	// PublishProject announces a new project from the co-op's actor c: the
+	// Add of its Group to c's coop:projects collection, for coopfed peers,
+	// and a Create{Note} that a Mastodon follower reads. Both go into c's
+	// outbox and to c's followers and the federation's peers. It reads
+	// only what the node keeps (no network I/O).
+	PublishProject(ctx context.Context, tx Tx, c Actor, p Project, at time.Time) error
+	// PublishProjectUpdate sends a changed project's Group, in an Update
+	// from the co-op's actor c, to c's followers and the federation's
+	// peers. It reads only what the node keeps.
+	PublishProjectUpdate(ctx context.Context, tx Tx, c Actor, p Project, at time.Time) error
 }
 
 // serial makes a unique, time-ordered suffix for activity ids.

@@ -39,6 +39,12 @@ func (s Site) Followers(handle string) string { return s.ActorID(handle) + "/fol
 // Following is the actor's following collection URL.
 func (s Site) Following(handle string) string { return s.ActorID(handle) + "/following" }
 
+// Federation is the co-op's coop:federation collection URL.
+func (s Site) Federation(handle string) string { return s.ActorID(handle) + "/federation" }
+
+// Projects is the co-op's coop:projects collection URL.
+func (s Site) Projects(handle string) string { return s.ActorID(handle) + "/projects" }
+
 // SharedInbox is the node's shared inbox URL.
 func (s Site) SharedInbox() string { return s.URL("/inbox") }
 

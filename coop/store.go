@@ -42,6 +42,14 @@ type Reader interface {
 	// FollowersOf lists a local actor's followers, pending ones included,
 	// oldest first.
 	FollowersOf(ctx context.Context, actorID int64) ([]Follower, error)
+	// Peers lists the co-ops of this node's federation, oldest first, each
+	// with the state of the co-op's follow of it.
+	Peers(ctx context.Context) ([]Peer, error)
+	// Peer finds a co-op of the federation by its actor URI.
+	Peer(ctx context.Context, actorURI string) (Peer, error)
+	// RemoteProjects lists the projects the federation's member co-ops
+	// announced.
+	RemoteProjects(ctx context.Context) ([]RemoteProject, error)
 }
 
 // Tx is a write transaction.
@@ -55,6 +63,10 @@ type Tx interface {
 	InsertMember(ctx context.Context, m Member, passwordHash string) error
 	// InsertProject stores the project part of p; p.ID is its actor's ID.
 	InsertProject(ctx context.Context, p Project) error
+	// UpdateProject replaces a project's name, summary, repository,
+	// licence, tags and needs (not its maintainers) and bumps its
+	// revision.
+	UpdateProject(ctx context.Context, p Project, at time.Time) error
 	// UpdateActorProfile changes the actor's name and summary and bumps its
 	// revision.
 	UpdateActorProfile(ctx context.Context, id int64, name, summary string, at time.Time) error
@@ -87,6 +99,15 @@ type Tx interface {
 	// RemoveFollower removes followerURI from a local actor's followers;
 	// with followID set, only that follow. It reports whether a row went.
 	RemoveFollower(ctx context.Context, actorID int64, followerURI, followID string) (bool, error)
+	// InsertPeer adds a co-op to the federation (p.FollowState is not
+	// stored); one listed already is ErrPeerExists.
+	InsertPeer(ctx context.Context, p Peer) error
+	// DeletePeer removes a co-op from the federation; ErrNotFound when it
+	// is not listed.
+	DeletePeer(ctx context.Context, actorURI string) error
+	// BumpRevision moves an actor's revision on, for a change to what it
+	// publishes that lives outside its own row (its federation list).
+	BumpRevision(ctx context.Context, actorID int64, at time.Time) error
 }
 
 // Resolver finds the actor URI of a remote account (WebFinger);
@@ -105,6 +126,14 @@ const (
 	Followers Collection = "followers"
 	Following Collection = "following"
 )
+
+// Federation is the co-op's collection of the co-ops that form its
+// federation (coop:federation); only the Organization has it.
+const Federation Collection = "federation"
+
+// Projects is the co-op's collection of its live projects' Group actors
+// (coop:projects); only the Organization has it.
+const ProjectsCollection Collection = "projects"
 
 // PageRequest asks for one page of a collection, newest first.
 type PageRequest struct {

@@ -69,6 +69,12 @@ func (s *Server) serveCollection(w http.ResponseWriter, r *http.Request) {
 	case c == membersCollection && a.Kind != coop.KindOrganization:
 		failJSON(w, http.StatusNotFound, fmt.Sprintf("only the co-op has members; %q is a %s", a.Handle, a.Kind))
 		return
+	case c == coop.Federation && a.Kind != coop.KindOrganization:
+		failJSON(w, http.StatusNotFound, fmt.Sprintf("only the co-op has a federation; %q is a %s", a.Handle, a.Kind))
+		return
+	case c == coop.ProjectsCollection && a.Kind != coop.KindOrganization:
+		failJSON(w, http.StatusNotFound, fmt.Sprintf("only the co-op lists projects; %q is a %s", a.Handle, a.Kind))
+		return
 	}
 	id := s.site.ActorID(a.Handle) + "/" + string(c)
 	req := coop.PageRequest{Before: maxID, Limit: s.pageSize}
@@ -76,9 +82,12 @@ func (s *Server) serveCollection(w http.ResponseWriter, r *http.Request) {
 		req = coop.PageRequest{Limit: 1} // the total is all that is needed
 	}
 	var p coop.Page
-	if c == membersCollection {
+	switch c {
+	case membersCollection:
 		p, err = s.membersPage(ctx, req)
-	} else {
+	case coop.ProjectsCollection:
+		p, err = s.projectsPage(ctx, req)
+	default:
 		p, err = s.store.CollectionPage(ctx, a.ID, c, req)
 	}
 	if err != nil {
@@ -106,17 +115,47 @@ func (s *Server) membersPage(ctx context.Context, req coop.PageRequest) (coop.Pa
 	if err != nil {
 		return coop.Page{}, err
 	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].ID > ms[j].ID })
-	p := coop.Page{Total: len(ms)}
-	for _, m := range ms {
-		if req.Before > 0 && m.ID >= req.Before {
+	ids := make([]actorRef, len(ms))
+	for i, m := range ms {
+		ids[i] = actorRef{m.ID, m.Handle}
+	}
+	return s.actorsPage(ids, req), nil
+}
+
+// projectsPage pages the live projects' Group actors as membersPage pages
+// the members.
+func (s *Server) projectsPage(ctx context.Context, req coop.PageRequest) (coop.Page, error) {
+	ps, err := s.store.Projects(ctx)
+	if err != nil {
+		return coop.Page{}, err
+	}
+	ids := make([]actorRef, len(ps))
+	for i, p := range ps {
+		ids[i] = actorRef{p.ID, p.Handle}
+	}
+	return s.actorsPage(ids, req), nil
+}
+
+// actorRef is a local actor as a collection lists it.
+type actorRef struct {
+	id     int64
+	handle string
+}
+
+// actorsPage pages local actors newest first, with the actor ID as the
+// cursor.
+func (s *Server) actorsPage(as []actorRef, req coop.PageRequest) coop.Page {
+	sort.Slice(as, func(i, j int) bool { return as[i].id > as[j].id })
+	p := coop.Page{Total: len(as)}
+	for _, a := range as {
+		if req.Before > 0 && a.id >= req.Before {
 			continue
 		}
 		if len(p.Items) == req.Limit {
 			p.Next = p.Items[len(p.Items)-1].Cursor
 			break
 		}
-		p.Items = append(p.Items, coop.PageItem{Cursor: m.ID, IRI: s.site.ActorID(m.Handle)})
+		p.Items = append(p.Items, coop.PageItem{Cursor: a.id, IRI: s.site.ActorID(a.handle)})
 	}
-	return p, nil
+	return p
 }

@@ -1,10 +1,13 @@
 package federation
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
 
+	"github.com/coopfed/coopfed/coop"
+	"github.com/coopfed/coopfed/store"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -80,6 +83,35 @@ func TestCollections(t *testing.T) {
 			t.Errorf("collection = %v", m)
 		}
 	})
+	t.Run("the co-op lists the co-ops of its federation", func(t *testing.T) {
+		ctx := context.Background()
+		err := f.db.Write(ctx, func(tx *store.Tx) error {
+			for _, uri := range []string{"https://b.example/users/coop", "https://c.example/users/coop"} {
+				if err := tx.InsertPeer(ctx, coop.Peer{Actor: uri, AddedAt: t0, AddedBy: "cli"}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := decode(t, f.get(t, "/users/coop/federation?page=true").Body.Bytes())
+		want := []any{"https://c.example/users/coop", "https://b.example/users/coop"}
+		if !equalJSON(m["orderedItems"], want) || m["totalItems"] != 2.0 || m["partOf"] != testSite.Federation("coop") {
+			t.Errorf("page = %v", m)
+		}
+		m = decode(t, f.get(t, "/users/coop/federation").Body.Bytes())
+		if m["first"] != testSite.Federation("coop")+"?page=true" || m["totalItems"] != 2.0 {
+			t.Errorf("collection = %v", m)
+		}
+	})
+	t.Run("the co-op lists its live projects", func(t *testing.T) {
+		m := decode(t, f.get(t, "/users/coop/projects?page=true").Body.Bytes())
+		if !equalJSON(m["orderedItems"], []any{testSite.ActorID("tool")}) || m["totalItems"] != 1.0 {
+			t.Errorf("page = %v", m)
+		}
+	})
 	t.Run("page=false is the collection", func(t *testing.T) {
 		m := decode(t, f.get(t, "/users/alice/followers?page=false").Body.Bytes())
 		if m["type"] != "OrderedCollection" {
@@ -102,6 +134,8 @@ func TestCollections(t *testing.T) {
 		{"a handle that cannot be is 404", "/users/%00/outbox", http.StatusNotFound, "no actor"},
 		{"removed actor is 410", "/users/bob/outbox", http.StatusGone, "removed"},
 		{"only the co-op has members", "/users/alice/members", http.StatusNotFound, "only the co-op"},
+		{"only the co-op has a federation", "/users/alice/federation", http.StatusNotFound, "only the co-op"},
+		{"only the co-op lists projects", "/users/tool/projects", http.StatusNotFound, "only the co-op"},
 	}
 	for _, tt := range errs {
 		t.Run(tt.name, func(t *testing.T) {

@@ -49,6 +49,8 @@ var documentContext = []any{
 		"coop:repository":           map[string]any{"@id": "coop:repository", "@type": "@id"},
 		"coop:maintainers":          map[string]any{"@id": "coop:maintainers", "@type": "@id"},
 		"coop:members":              map[string]any{"@id": "coop:members", "@type": "@id"},
+		"coop:federation":           map[string]any{"@id": "coop:federation", "@type": "@id"},
+		"coop:projects":             map[string]any{"@id": "coop:projects", "@type": "@id"},
 	},
 }
 
@@ -65,6 +67,8 @@ const (
 	propNeeds         = "coop:needs"
 	propMaintainers   = "coop:maintainers"
 	propMembers       = "coop:members"
+	propFederation    = "coop:federation"
+	propProjects      = "coop:projects"
 )
 
 // actorType is what Person, Group and Organization have in common.
@@ -203,6 +207,8 @@ func actorDocument(site coop.Site, a coop.Actor, p *coop.Project) ([]byte, error
 		m[propMaintainers] = nonNil(p.Maintainers)
 	case a.Kind == coop.KindOrganization:
 		m[propMembers] = membersURL(site, a.Handle)
+		m[propFederation] = site.Federation(a.Handle)
+		m[propProjects] = site.Projects(a.Handle)
 	}
 	return marshalDocument(m)
 }

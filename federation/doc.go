@@ -28,7 +28,17 @@
 //   - the Processor, a pool of workers that applies accepted activities
 //     (Follow, Undo{Follow}, Accept/Reject of our follows, Update and Delete
 //     of remote actors, Create{Note} to local actors) from the database,
-//     crash-safe by lease — process.go.
+//     crash-safe by lease — process.go;
+//   - blocked domains and accounts: 403 on their inbox POSTs before any
+//     signature work or fetch, nothing fetched from them, nothing delivered
+//     to them — blocks.go;
+//   - rate limits, by client address before anything else (package
+//     ratelimit, which also reads X-Forwarded-For from trusted proxies) and
+//     by the verified key's host after the signature, 429 with
+//     Retry-After — limits.go;
+//   - remote HTML (note content) cleaned with bluemonday by a policy like
+//     Mastodon's, and remote names kept as plain text, before they are
+//     stored — sanitize.go.
 //
 // Content negotiation lives in the subpackage negotiate, which does not
 // import streams, so that package handlers can use it too.

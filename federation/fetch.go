@@ -176,12 +176,16 @@ func (f *Fetcher) checkFetchURL(raw string) (*url.URL, error) {
 }
 
 // Get fetches an ActivityStreams document with a signed GET and returns its
-// body and the URL it came from after redirects. 410 is ErrRemoteGone, 404
+// body and the URL it came from after redirects. A URL, or a redirect,
+// to a blocked domain or account is refused (coop.ErrBlocked) unfetched. 410 is ErrRemoteGone, 404
 // ErrRemoteNotFound.
 func (f *Fetcher) Get(ctx context.Context, rawURL string) ([]byte, *url.URL, error) {
 	u, err := f.checkFetchURL(rawURL)
 	if err != nil {
 		return nil, nil, err
+	}
+	if err := checkBlocked(ctx, f.db, u.String()); err != nil {
+		return nil, nil, fmt.Errorf("fetch %s: %w", u, err)
 	}
 	key, keyID, err := f.signingKey(ctx)
 	if err != nil {
@@ -202,6 +206,9 @@ func (f *Fetcher) Get(ctx context.Context, rawURL string) ([]byte, *url.URL, err
 	check := client.CheckRedirect
 	client.CheckRedirect = func(r *http.Request, via []*http.Request) error {
 		if err := check(r, via); err != nil {
+			return err
+		}
+		if err := checkBlocked(r.Context(), f.db, r.URL.String()); err != nil {
 			return err
 		}
 		r.Header.Del("Signature")

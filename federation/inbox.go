@@ -228,8 +228,9 @@ func inboxContentType(ct string) (plainJSON bool, err error) {
 
 // inboxError is a refusal: its status and a reason for the peer.
 type inboxError struct {
-	status int
-	reason string
+	status     int
+	reason     string
+	retryAfter string // the Retry-After header of a 429, in seconds
 }
 
 func (e *inboxError) Error() string { return fmt.Sprintf("%d: %s", e.status, e.reason) }
@@ -239,9 +240,11 @@ func refuse(status int, format string, args ...any) error {
 }
 
 // serveInbox answers POST /users/{handle}/inbox and POST /inbox. It checks,
-// cheapest first: the body's size (413), its Content-Type (415), the HTTP
+// cheapest first: the body's size (413), its Content-Type (415), blocks
+// of the keyId's or the actor's domain or account (403), the HTTP
 // signature (401: scheme, covered headers, host, Date, Digest, then the
-// key, fetched or cached, with one refetch when it fails), the JSON (400),
+// key, fetched or cached, with one refetch when it fails), the rate of the
+// key's host (429), the JSON (400),
 // that the key's owner is the activity's actor (401), the personal inbox's
 // actor (404, 410), and the origin of the activity and of an embedded
 // object (400). Only then is the activity stored, with its processing
@@ -252,6 +255,9 @@ func (s *Server) serveInbox(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.As(err, &ie):
 		s.log.Info("inbox refused", "path", r.URL.Path, "status", ie.status, "reason", ie.reason, "remote_addr", r.RemoteAddr)
+		if ie.retryAfter != "" {
+			w.Header().Set("Retry-After", ie.retryAfter)
+		}
 		failJSON(w, ie.status, ie.reason)
 	case err != nil:
 		s.serverError(w, r, err)
@@ -281,6 +287,9 @@ func (s *Server) inbox(r *http.Request) (int, error) {
 		s.log.Debug("inbox: plain application/json accepted", "path", r.URL.Path)
 	}
 
+	if err := s.refuseBlocked(ctx, r, body); err != nil {
+		return 0, err
+	}
 	checked, err := sig.Check(r, body, sig.VerifyOptions{Host: s.site.Host, Now: s.now(), Skew: s.dateSkew})
 	if err != nil {
 		return 0, refuse(http.StatusUnauthorized, "HTTP signature: %v", err)
@@ -311,6 +320,9 @@ func (s *Server) inbox(r *http.Request) (int, error) {
 	}
 	if err != nil {
 		return 0, refuse(http.StatusUnauthorized, "HTTP signature with key %s: %v", keyID, err)
+	}
+	if err := s.limitHost(keyID); err != nil {
+		return 0, err
 	}
 
 	a, err := decodeActivity(body, s.maxBody)

@@ -92,6 +92,7 @@ type nodeOptions struct {
 	manual   []string // handles that approve followers by hand
 	now      time.Time
 	real     bool // the real clock, for a peer that signs with it
+	limits   Limits
 }
 
 // newInboxNode makes a node at site with the co-op actor "coop" and a
@@ -139,7 +140,7 @@ func newInboxNode(t testing.TB, site coop.Site, opts nodeOptions, handles ...str
 	n.fetcher = NewFetcher(FetcherConfig{Site: site, DB: n.db, DevHosts: opts.devHosts, DevMode: true, Clock: clock})
 	n.proc = NewProcessor(ProcessorConfig{Site: site, DB: n.db, Fetcher: n.fetcher, Clock: clock})
 	n.srv = NewServer(Config{Site: site, Store: n.db, DB: n.db, Fetcher: n.fetcher, Clock: clock,
-		DateSkew: opts.skew, MaxBodyBytes: opts.maxBody, Wake: n.proc.Wake})
+		DateSkew: opts.skew, MaxBodyBytes: opts.maxBody, Wake: n.proc.Wake, Limits: opts.limits})
 	n.router = newRouter(n.srv)
 	return n
 }

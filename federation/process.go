@@ -200,6 +200,12 @@ func (p *Processor) process(ctx context.Context, in store.Inbound) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", errPermanent, err)
 	}
+	// Stored before its sender was blocked: not applied.
+	if err := checkBlocked(ctx, p.db, a.Actor); errors.Is(err, coop.ErrBlocked) {
+		return fmt.Errorf("%w: %v", errPermanent, err)
+	} else if err != nil {
+		return err
+	}
 	var eff effect
 	switch a.Type {
 	case "Follow":
@@ -214,6 +220,8 @@ func (p *Processor) process(ctx context.Context, in store.Inbound) error {
 		eff = p.delete(a)
 	case "Create":
 		eff, err = p.create(ctx, a, in)
+	case "Add":
+		eff, err = p.addProject(ctx, a)
 	default:
 		// Announce, Like and the rest are kept in the inbound table for
 		// later issues, and need nothing now.
@@ -379,12 +387,14 @@ func (p *Processor) answer(a activity) effect {
 // update: an Update of the sender's own actor refreshes the cache: from
 // the body when the actor's document is on the sender's origin and its key
 // is the one cached (a new key is fetched from the origin), else by a
-// refetch. Updates of other objects are kept for later issues.
+// refetch. An Update of a Group from a member co-op changes the stored
+// project; Updates of other objects are kept for later issues.
 func (p *Processor) update(ctx context.Context, a activity) (effect, error) {
 	m, embedded := a.object().(map[string]any)
 	id := idOf(a.object())
 	if id != a.Actor {
-		return nil, nil
+		// A member co-op's Update of one of its projects (projects.go).
+		return p.storeProject(ctx, a)
 	}
 	if embedded {
 		if _, isActor := hasType(m, actorTypes); !isActor {
@@ -489,11 +499,13 @@ func (p *Processor) create(ctx context.Context, a activity, in store.Inbound) (e
 	}, nil
 }
 
-// receivedNote reads a Note and finds its local recipients.
+// receivedNote reads a Note and finds its local recipients. Its content
+// is kept cleaned (sanitizeHTML) and its name as plain text; Raw keeps the
+// document as received, for the record, and must never be shown as HTML.
 func (p *Processor) receivedNote(ctx context.Context, a activity, m map[string]any, in store.Inbound) (store.ReceivedNote, error) {
 	n := store.ReceivedNote{
 		InboundID: in.ID, ActivityID: a.ID, ObjectID: str(m, "id"), ActorURI: a.Actor,
-		Content: textOrMap(m, "content"), InReplyTo: idOf(m["inReplyTo"]), Name: textOrMap(m, "name"),
+		Content: sanitizeHTML(textOrMap(m, "content")), InReplyTo: idOf(m["inReplyTo"]), Name: plainText(textOrMap(m, "name")),
 		ReceivedAt: in.ReceivedAt,
 	}
 	if t, err := time.Parse(time.RFC3339, str(m, "published")); err == nil {

@@ -53,7 +53,7 @@ func (p *Publisher) Recipient(ctx context.Context, accountOrURL string) (coop.Re
 	if a.Inbox == "" {
 		return coop.Recipient{}, fmt.Errorf("%w: %s has no inbox", coop.ErrInvalidInput, a.ID)
 	}
-	return coop.Recipient{Actor: a.ID, Acct: a.PreferredUsername + "@" + a.Host, URL: a.ID, Inbox: a.Inbox, SharedInbox: a.SharedInbox}, nil
+	return coop.Recipient{Actor: a.ID, Type: a.Type, Acct: a.PreferredUsername + "@" + a.Host, URL: a.ID, Inbox: a.Inbox, SharedInbox: a.SharedInbox}, nil
 }
 
 // inboxesOf lists where an activity goes: the inboxes given (followers'),

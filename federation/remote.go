@@ -169,8 +169,8 @@ func actorWithKey(m map[string]any, want string) (store.RemoteActor, error) {
 		return store.RemoteActor{}, fmt.Errorf("%s is a %v, not an actor", a.ID, typesOf(m))
 	}
 	a.Type = t
-	a.PreferredUsername = str(m, "preferredUsername")
-	a.Name = str(m, "name")
+	a.PreferredUsername = plainText(str(m, "preferredUsername"))
+	a.Name = plainText(str(m, "name"))
 	a.Inbox = idOf(m["inbox"])
 	a.Followers = idOf(m["followers"])
 	if ep, ok := m["endpoints"].(map[string]any); ok {

@@ -39,6 +39,7 @@ type Resolver struct {
 	*netPolicy
 	site   coop.Site
 	client *http.Client
+	blocks Blocklist // nil: no blocks
 }
 
 var _ coop.Resolver = (*Resolver)(nil)
@@ -51,6 +52,13 @@ func NewResolver(site coop.Site, devHosts map[string]string, devMode bool) *Reso
 	return &Resolver{netPolicy: p, site: site, client: p.client(resolveTimeout)}
 }
 
+// RefuseBlocked makes r refuse (coop.ErrBlocked) an account on a blocked
+// domain, a redirect to one, and a blocked actor. It returns r.
+func (r *Resolver) RefuseBlocked(bl Blocklist) *Resolver {
+	r.blocks = bl
+	return r
+}
+
 // ResolveAccount returns the actor URI of "name@host" (an "acct:" scheme
 // or a leading "@" are tolerated).
 func (r *Resolver) ResolveAccount(ctx context.Context, acct string) (string, error) {
@@ -59,6 +67,11 @@ func (r *Resolver) ResolveAccount(ctx context.Context, acct string) (string, err
 		return "", err
 	}
 	resource := "acct:" + name + "@" + host
+	if r.blocks != nil {
+		if err := checkBlocked(ctx, r.blocks, "https://"+host+"/"); err != nil {
+			return "", fmt.Errorf("webfinger %s: %w", resource, err)
+		}
+	}
 	u := url.URL{
 		Scheme:   r.Scheme(host),
 		Host:     host,
@@ -71,7 +84,19 @@ func (r *Resolver) ResolveAccount(ctx context.Context, acct string) (string, err
 	}
 	req.Header.Set("Accept", "application/jrd+json, application/json")
 	req.Header.Set("User-Agent", "coopfed (+"+r.site.Base()+"/)")
-	resp, err := r.client.Do(req)
+	client := r.client
+	if r.blocks != nil {
+		c := *r.client
+		check := c.CheckRedirect
+		c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+			if err := check(req, via); err != nil {
+				return err
+			}
+			return checkBlocked(req.Context(), r.blocks, req.URL.String())
+		}
+		client = &c
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		return "", fmt.Errorf("webfinger %s: %w", resource, err)
 	}
@@ -99,6 +124,11 @@ func (r *Resolver) ResolveAccount(ctx context.Context, acct string) (string, err
 		}
 		if err := r.checkActorURL(l.Href); err != nil {
 			return "", fmt.Errorf("webfinger %s: %w", resource, err)
+		}
+		if r.blocks != nil {
+			if err := checkBlocked(ctx, r.blocks, l.Href); err != nil {
+				return "", fmt.Errorf("webfinger %s: %w", resource, err)
+			}
 		}
 		return l.Href, nil
 	}

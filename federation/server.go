@@ -46,6 +46,9 @@ type Config struct {
 	// DateSkew is how far a signature's Date may be from the clock; 0:
 	// one hour. The config's federation.date_skew.
 	DateSkew time.Duration
+	// Limits bound how fast one client may call; the zero value limits
+	// nothing.
+	Limits Limits
 	// Wake, when set, is called after an inbox stored a new activity:
 	// (*Processor).Wake, so that it is processed at once.
 	Wake func()
@@ -80,6 +83,7 @@ type Server struct {
 	maxBody  int64
 	dateSkew time.Duration
 	wake     func()
+	limits   Limits
 }
 
 // NewServer builds a Server.
@@ -100,6 +104,7 @@ func NewServer(cfg Config) *Server {
 		s.now = time.Now
 	}
 	s.db, s.fetcher, s.maxBody, s.dateSkew, s.wake = cfg.DB, cfg.Fetcher, cfg.MaxBodyBytes, cfg.DateSkew, cfg.Wake
+	s.limits = cfg.Limits
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBodyBytes
 	}
@@ -121,17 +126,19 @@ func NewServer(cfg Config) *Server {
 // after them.
 func (s *Server) Routes(r *mux.Router) {
 	get := []string{http.MethodGet, http.MethodHead}
-	r.HandleFunc("/.well-known/webfinger", s.serveWebFinger).Methods(get...)
-	r.HandleFunc("/.well-known/host-meta", s.serveHostMetaXML).Methods(get...)
-	r.HandleFunc("/.well-known/host-meta.json", s.serveHostMetaJSON).Methods(get...)
-	r.HandleFunc("/.well-known/nodeinfo", s.serveNodeInfoLinks).Methods(get...)
-	r.HandleFunc("/nodeinfo/2.1", s.serveNodeInfo).Methods(get...)
-	r.HandleFunc("/users/{handle}", s.serveActor).Methods(get...).MatcherFunc(wantsActivityPub(false))
-	r.HandleFunc("/@{handle}", s.serveActor).Methods(get...).MatcherFunc(wantsActivityPub(true))
-	r.HandleFunc("/users/{handle}/{collection:outbox|followers|following|members}", s.serveCollection).Methods(get...)
+	// Every route is limited by client address first (limits.go).
+	l := s.limited
+	r.HandleFunc("/.well-known/webfinger", l(s.serveWebFinger)).Methods(get...)
+	r.HandleFunc("/.well-known/host-meta", l(s.serveHostMetaXML)).Methods(get...)
+	r.HandleFunc("/.well-known/host-meta.json", l(s.serveHostMetaJSON)).Methods(get...)
+	r.HandleFunc("/.well-known/nodeinfo", l(s.serveNodeInfoLinks)).Methods(get...)
+	r.HandleFunc("/nodeinfo/2.1", l(s.serveNodeInfo)).Methods(get...)
+	r.HandleFunc("/users/{handle}", l(s.serveActor)).Methods(get...).MatcherFunc(wantsActivityPub(false))
+	r.HandleFunc("/@{handle}", l(s.serveActor)).Methods(get...).MatcherFunc(wantsActivityPub(true))
+	r.HandleFunc("/users/{handle}/{collection:outbox|followers|following|members|federation|projects}", l(s.serveCollection)).Methods(get...)
 	if s.db != nil {
-		r.HandleFunc("/users/{handle}/inbox", s.serveInbox).Methods(http.MethodPost)
-		r.HandleFunc("/inbox", s.serveInbox).Methods(http.MethodPost)
+		r.HandleFunc("/users/{handle}/inbox", l(s.serveInbox)).Methods(http.MethodPost)
+		r.HandleFunc("/inbox", l(s.serveInbox)).Methods(http.MethodPost)
 	}
 }
 

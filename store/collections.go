@@ -9,9 +9,9 @@ import (
 	"github.com/coopfed/coopfed/coop"
 )
 
-// CollectionPage returns one page of a local actor's outbox, followers or
-// following, newest first, paged by row id so that items added meanwhile
-// neither repeat nor vanish across pages.
+// CollectionPage returns one page of a local actor's outbox, followers,
+// following or (the co-op's) federation, newest first, paged by row id so
+// that items added meanwhile neither repeat nor vanish across pages.
 func (r reader) CollectionPage(ctx context.Context, actorID int64, c coop.Collection, req coop.PageRequest) (coop.Page, error) {
 	var countQ, pageQ string
 	switch c {
@@ -24,6 +24,11 @@ func (r reader) CollectionPage(ctx context.Context, actorID int64, c coop.Collec
 	case coop.Following:
 		countQ = `SELECT count(*) FROM following WHERE actor_id = ? AND state = 'accepted'`
 		pageQ = `SELECT id, target_uri, '' FROM following WHERE actor_id = ? AND state = 'accepted' AND id < ? ORDER BY id DESC LIMIT ?`
+	case coop.Federation:
+		// The federation is the co-op's: any other actor's is empty.
+		const ofCoop = `? = (SELECT id FROM actors WHERE kind = 'Organization')`
+		countQ = `SELECT count(*) FROM peers WHERE ` + ofCoop
+		pageQ = `SELECT id, actor_uri, '' FROM peers WHERE ` + ofCoop + ` AND id < ? ORDER BY id DESC LIMIT ?`
 	default:
 		return coop.Page{}, fmt.Errorf("store: unknown collection %q", c)
 	}

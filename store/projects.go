@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/coopfed/coopfed/coop"
 )
@@ -109,6 +110,35 @@ func (t *Tx) InsertProject(ctx context.Context, p coop.Project) error {
 		if _, err := t.tx.ExecContext(ctx, `INSERT INTO project_maintainers (project_id, position, actor_uri) VALUES (?, ?, ?)`,
 			p.ID, i, uri); err != nil {
 			return fmt.Errorf("store: insert project %q maintainer %q: %w", p.Handle, uri, err)
+		}
+	}
+	return nil
+}
+
+// UpdateProject implements coop.Tx.
+func (t *Tx) UpdateProject(ctx context.Context, p coop.Project, at time.Time) error {
+	if err := t.execOne(ctx, fmt.Sprintf("update project %q", p.Handle), `UPDATE actors
+		SET name = ?, summary = ?, updated_at = ?, revision = revision + 1 WHERE id = ?`,
+		p.Name, p.Summary, fmtTime(at), p.ID); err != nil {
+		return err
+	}
+	if err := t.execOne(ctx, fmt.Sprintf("update project %q", p.Handle), `UPDATE projects
+		SET repository = ?, licence = ? WHERE actor_id = ?`, p.Repository, p.Licence, p.ID); err != nil {
+		return err
+	}
+	for _, q := range []string{`DELETE FROM project_tags WHERE project_id = ?`, `DELETE FROM project_needs WHERE project_id = ?`} {
+		if _, err := t.tx.ExecContext(ctx, q, p.ID); err != nil {
+			return fmt.Errorf("store: update project %q: %w", p.Handle, err)
+		}
+	}
+	for _, tag := range p.Tags {
+		if _, err := t.tx.ExecContext(ctx, `INSERT INTO project_tags (project_id, tag) VALUES (?, ?)`, p.ID, tag); err != nil {
+			return fmt.Errorf("store: update project %q tag %q: %w", p.Handle, tag, err)
+		}
+	}
+	for _, need := range p.Needs {
+		if _, err := t.tx.ExecContext(ctx, `INSERT INTO project_needs (project_id, need) VALUES (?, ?)`, p.ID, need); err != nil {
+			return fmt.Errorf("store: update project %q need %q: %w", p.Handle, need, err)
 		}
 	}
 	return nil

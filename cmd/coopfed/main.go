@@ -8,6 +8,8 @@
 //	coopfed followers list ACTOR [--pending] | approve|reject ACTOR FOLLOWER_URI
 //	coopfed actor set HANDLE --manual-approval on|off
 //	coopfed deliveries list [--state S] [--limit N] | retry ID...|--all-dead
+//	coopfed peer add|remove @coop@host|URL | peer list
+//	coopfed projects [--coop HOST] [--tag T] [--need N]
 //
 // Every admin command takes --config (default coopfed-data/coopfed.toml)
 // and works while the node runs: both write the same database.
@@ -57,6 +59,9 @@ func init() {
 		{"followers", "list followers; approve or reject follow requests", runFollowers},
 		{"actor", "change an actor's settings (manual approval of followers)", runActor},
 		{"deliveries", "list outbound deliveries; retry dead ones", runDeliveries},
+		{"peer", "add, remove, list the co-ops that form this node's federation", runPeer},
+		{"projects", "list local and federated projects [--coop HOST] [--tag T] [--need N]", runProjects},
+		{"block", "block a remote domain or account; lift a block; list blocks", runBlock},
 		{"version", "print the version", runVersion},
 		{"help", "list the commands", runHelp},
 	}

@@ -51,7 +51,8 @@ func openNode(ctx context.Context, path string) (*node, error) {
 		return nil, err
 	}
 	s := site(cfg)
-	resolver := federation.NewResolver(s, cfg.Dev.Hosts, cfg.Development())
+	// Nothing is looked up on a blocked domain.
+	resolver := federation.NewResolver(s, cfg.Dev.Hosts, cfg.Development()).RefuseBlocked(db)
 	// The fetcher signs its GETs with the co-op's key, which init made.
 	fetcher := federation.NewFetcher(federation.FetcherConfig{Site: s, DB: db, DevHosts: cfg.Dev.Hosts, DevMode: cfg.Development()})
 	svc := &coop.Service{

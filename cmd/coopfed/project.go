@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -13,6 +14,7 @@ func runProject(ctx context.Context, e *env, args []string) error {
 	return runSub(ctx, e, "project", args, []command{
 		{"add", "add a project (a Group actor)", projectAdd},
 		{"list", "list the projects", projectList},
+		{"set", "change a project (Update sent to its followers, the co-op's and the peers)", projectSet},
 	})
 }
 
@@ -88,5 +90,48 @@ func projectList(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "%d projects\n", len(ps))
+	return nil
+}
+
+func projectSet(ctx context.Context, e *env, args []string) error {
+	fs := newFlags("project set", "project set SLUG [--name NAME] [--summary TEXT] [--repo URL] [--licence SPDX] [--tag T]... [--need N]... [--config PATH]", e.stderr)
+	path := configFlag(fs)
+	var ch coop.ProjectChange
+	strFlag := func(target **string, name, usage string) {
+		fs.Func(name, usage, func(v string) error { *target = &v; return nil })
+	}
+	strFlag(&ch.Name, "name", "the project's new name")
+	strFlag(&ch.Summary, "summary", "a new short description")
+	strFlag(&ch.Repository, "repo", "URL of the source repository")
+	strFlag(&ch.Licence, "licence", "SPDX licence expression")
+	strFlag(&ch.Licence, "license", "same as --licence")
+	var tags, needs stringList
+	fs.Var(&tags, "tag", "a topic; the tags given replace all (repeat for several; --tag '' for none)")
+	fs.Var(&needs, "need", "something the project looks for; the needs given replace all (--need '' for none)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(fs, pos, 1, "SLUG"); err != nil {
+		return err
+	}
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "tag":
+			ch.Tags = (*[]string)(&tags)
+		case "need":
+			ch.Needs = (*[]string)(&needs)
+		}
+	})
+	n, err := openNode(ctx, *path)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	p, err := n.svc.UpdateProject(ctx, pos[0], ch)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "project @%s is at revision %d (Update queued to its followers and the co-op's)\n", n.svc.Site.Acct(p.Handle), p.Revision)
 	return nil
 }

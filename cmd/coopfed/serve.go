@@ -10,9 +10,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/coopfed/coopfed/config"
 	"github.com/coopfed/coopfed/coop"
 	"github.com/coopfed/coopfed/federation"
 	"github.com/coopfed/coopfed/federation/delivery"
+	"github.com/coopfed/coopfed/federation/ratelimit"
 	"github.com/coopfed/coopfed/handlers"
 )
 
@@ -72,6 +74,7 @@ func serve(ctx context.Context, e *env, n *node, ln net.Listener) error {
 		Exclusive: true,
 		DevMode:   n.cfg.Development(),
 		DevHosts:  n.cfg.Dev.Hosts,
+		Blocked:   federation.DeliveryBlocked(n.db),
 		Log:       log.With("component", "delivery"),
 	})
 	if err != nil {
@@ -87,6 +90,7 @@ func serve(ctx context.Context, e *env, n *node, ln net.Listener) error {
 		Site: s, Store: n.db, Version: version, Log: log,
 		DB: n.db, Fetcher: n.fetcher, DevHosts: n.cfg.Dev.Hosts, DevMode: n.cfg.Development(),
 		MaxBodyBytes: n.cfg.Federation.MaxBodyBytes, DateSkew: n.cfg.Federation.DateSkew.Duration,
+		Limits: limits(n.cfg),
 		// Processing an activity may queue deliveries (an Accept).
 		Wake: func() { proc.Wake(); workers.Wake() },
 	})
@@ -167,4 +171,14 @@ func serve(ctx context.Context, e *env, n *node, ln net.Listener) error {
 	log.Info("stopped")
 	fmt.Fprintln(e.stdout, "stopped")
 	return nil
+}
+
+// limits builds the rate limits of the federation routes from the config.
+func limits(cfg *config.Config) federation.Limits {
+	f := cfg.Federation
+	return federation.Limits{
+		PerAddr:        ratelimit.New(float64(f.RatePerIP), int(f.BurstPerIP), 0),
+		PerHost:        ratelimit.New(float64(f.RatePerHost), int(f.BurstPerHost), 0),
+		TrustedProxies: cfg.Server.TrustedProxyPrefixes(),
+	}
 }

@@ -83,9 +83,13 @@ type Config struct {
 	// a peer's host[:port] to the loopback host:port it listens on.
 	DevMode  bool
 	DevHosts map[string]string
-	Log      *slog.Logger     // nil: discard
-	Clock    func() time.Time // nil: time.Now
-	Rand     func() float64   // uniform in [0, 1), for jitter; nil: math/rand/v2
+	// Blocked, when set, is asked before each attempt whether the inbox
+	// is blocked (its domain or account); a blocked one is dead at once,
+	// with the reason "blocked", unsent.
+	Blocked func(ctx context.Context, inbox string) (bool, error)
+	Log     *slog.Logger     // nil: discard
+	Clock   func() time.Time // nil: time.Now
+	Rand    func() float64   // uniform in [0, 1), for jitter; nil: math/rand/v2
 }
 
 // Stats counts what Workers did since they were made.
@@ -281,12 +285,21 @@ type attempt struct {
 func (w *Workers) deliver(ctx context.Context, c store.ClaimedDelivery) {
 	n := c.Attempts + 1
 	log := w.log.With("delivery_id", c.ID, "activity_id", c.ActivityID, "inbox", c.Inbox, "attempt", n)
-	a := w.post(ctx, c)
+	var a attempt
+	blocked := false
+	if w.cfg.Blocked != nil {
+		blocked, a.err = w.cfg.Blocked(ctx, c.Inbox)
+	}
+	if !blocked && a.err == nil {
+		a = w.post(ctx, c)
+	}
 	now := w.cfg.Clock()
 	dbCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), dbTimeout)
 	defer cancel()
 	var err error
 	switch {
+	case blocked:
+		err = w.kill(dbCtx, log, c, 0, "blocked", now)
 	case a.err != nil && ctx.Err() != nil:
 		// Cut off by shutdown: not an attempt, give it back.
 		err = w.cfg.Store.ReleaseDelivery(dbCtx, c.ID, c.LeaseUntil, now)

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/coopfed/coopfed/coop"
+)
+
+// runProjects lists the projects of this co-op and of the federation's
+// member co-ops, as they announced them.
+func runProjects(ctx context.Context, e *env, args []string) error {
+	fs := newFlags("projects", "projects [--coop HOST] [--tag T] [--need N] [--config PATH]", e.stderr)
+	path := configFlag(fs)
+	var f coop.ProjectFilter
+	fs.StringVar(&f.Coop, "coop", "", "only the projects of the co-op on this host")
+	fs.StringVar(&f.Tag, "tag", "", "only the projects with this tag")
+	fs.StringVar(&f.Need, "need", "", "only the projects that need this")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(fs, pos, 0, ""); err != nil {
+		return err
+	}
+	n, err := openNode(ctx, *path)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	ps, err := n.svc.FederatedProjects(ctx, f)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PROJECT\tNAME\tLICENCE\tTAGS\tNEEDS\tREPOSITORY")
+	for _, p := range ps {
+		fmt.Fprintf(tw, "@%s@%s\t%s\t%s\t%s\t%s\t%s\n", p.Handle, p.Host, p.Name, p.Licence,
+			strings.Join(p.Tags, ","), strings.Join(p.Needs, ","), p.Repository)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%d projects\n", len(ps))
+	return nil
+}

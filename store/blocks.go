@@ -1,0 +1,229 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/coopfed/coopfed/coop"
+)
+
+var (
+	_ coop.BlockStore = (*DB)(nil)
+	_ coop.BlockTx    = (*Tx)(nil)
+)
+
+const blockColumns = `kind, target, reason, created_by, created_at`
+
+func scanBlock(s scanner) (coop.Block, error) {
+	var (
+		b        coop.Block
+		kind, at string
+	)
+	if err := s.Scan(&kind, &b.Target, &b.Reason, &b.By, &at); err != nil {
+		return coop.Block{}, err
+	}
+	b.Kind = coop.BlockKind(kind)
+	var err error
+	b.CreatedAt, err = parseTime(at)
+	return b, err
+}
+
+// UpdateBlocks implements coop.BlockStore.
+func (db *DB) UpdateBlocks(ctx context.Context, fn func(coop.BlockTx) error) error {
+	return db.Write(ctx, func(t *Tx) error { return fn(t) })
+}
+
+// Blocks implements coop.BlockStore.
+func (r reader) Blocks(ctx context.Context) ([]coop.Block, error) {
+	rows, err := r.q.QueryContext(ctx, `SELECT `+blockColumns+` FROM blocks ORDER BY kind DESC, id`)
+	if err != nil {
+		return nil, fmt.Errorf("store: blocks: %w", err)
+	}
+	defer rows.Close()
+	var out []coop.Block
+	for rows.Next() {
+		b, err := scanBlock(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: blocks: %w", err)
+		}
+		out = append(out, b)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: blocks: %w", err)
+	}
+	return out, nil
+}
+
+// DomainBlock finds the block of host's domain or of a domain above it
+// (the longest one when several hold). host is normalized with
+// coop.NormalizeDomain; one that does not normalize is an error wrapping
+// coop.ErrInvalidDomain. No block is ErrNotFound.
+func (r reader) DomainBlock(ctx context.Context, host string) (coop.Block, error) {
+	cands, err := coop.DomainCandidates(host)
+	if err != nil {
+		return coop.Block{}, fmt.Errorf("store: domain block of %q: %w", host, err)
+	}
+	args := make([]any, len(cands))
+	for i, c := range cands {
+		args[i] = c
+	}
+	b, err := scanBlock(r.q.QueryRowContext(ctx, `SELECT `+blockColumns+` FROM blocks
+		WHERE kind = 'domain' AND target IN (?`+strings.Repeat(", ?", len(cands)-1)+`)
+		ORDER BY length(target) DESC LIMIT 1`, args...))
+	if err != nil {
+		return coop.Block{}, notFound(err, "domain block of "+host)
+	}
+	return b, nil
+}
+
+// AccountBlock finds the block of one remote actor; none is ErrNotFound.
+func (r reader) AccountBlock(ctx context.Context, actorURI string) (coop.Block, error) {
+	b, err := scanBlock(r.q.QueryRowContext(ctx, `SELECT `+blockColumns+` FROM blocks
+		WHERE kind = 'account' AND target = ?`, actorURI))
+	if err != nil {
+		return coop.Block{}, notFound(err, "account block of "+actorURI)
+	}
+	return b, nil
+}
+
+// InsertBlock implements coop.BlockTx.
+func (t *Tx) InsertBlock(ctx context.Context, b coop.Block) error {
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO blocks (`+blockColumns+`) VALUES (?, ?, ?, ?, ?)`,
+		string(b.Kind), b.Target, b.Reason, b.By, fmtTime(b.CreatedAt))
+	if isUniqueViolation(err) {
+		return fmt.Errorf("store: block %s: %w", b.Target, coop.ErrAlreadyBlocked)
+	}
+	if err != nil {
+		return fmt.Errorf("store: block %s: %w", b.Target, err)
+	}
+	return nil
+}
+
+// DeleteBlock implements coop.BlockTx.
+func (t *Tx) DeleteBlock(ctx context.Context, kind coop.BlockKind, target string) error {
+	return t.execOne(ctx, "unblock "+target, `DELETE FROM blocks WHERE kind = ? AND target = ?`, string(kind), target)
+}
+
+// onDomain reports whether uri's host is domain or a subdomain of it.
+func onDomain(uri, domain string) bool {
+	u, err := url.Parse(uri)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	return coop.DomainCovers(domain, u.Host)
+}
+
+// matchingIDs returns the ids of query's rows (id, uri) whose uri is on
+// domain. The match is done here, not in SQL, so that it goes through
+// the one normalization of coop.DomainCovers.
+func (t *Tx) matchingIDs(ctx context.Context, domain, query string, args ...any) ([]int64, error) {
+	rows, err := t.tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var (
+			id  int64
+			uri string
+		)
+		if err := rows.Scan(&id, &uri); err != nil {
+			return nil, err
+		}
+		if onDomain(uri, domain) {
+			ids = append(ids, id)
+		}
+	}
+	return ids, rows.Err()
+}
+
+// RemoveFollowsOnDomain implements coop.BlockTx.
+func (t *Tx) RemoveFollowsOnDomain(ctx context.Context, domain string) (int64, error) {
+	var n int64
+	for _, table := range []struct{ name, uri string }{{"followers", "follower_uri"}, {"following", "target_uri"}} {
+		ids, err := t.matchingIDs(ctx, domain, `SELECT id, `+table.uri+` FROM `+table.name)
+		if err != nil {
+			return n, fmt.Errorf("store: remove follows on %s: %w", domain, err)
+		}
+		for _, id := range ids {
+			if _, err := t.tx.ExecContext(ctx, `DELETE FROM `+table.name+` WHERE id = ?`, id); err != nil {
+				return n, fmt.Errorf("store: remove follows on %s: %w", domain, err)
+			}
+			n++
+		}
+	}
+	return n, nil
+}
+
+// killQueued marks the queued deliveries ids dead with reason.
+func (t *Tx) killQueued(ctx context.Context, ids []int64, reason string, at time.Time) (int64, error) {
+	var n int64
+	for _, id := range ids {
+		res, err := t.tx.ExecContext(ctx, `UPDATE deliveries SET state = 'dead', lease_until = NULL,
+			last_error = ?, updated_at = ? WHERE id = ? AND state = 'queued'`, reason, fmtTime(at), id)
+		if err != nil {
+			return n, err
+		}
+		k, _ := res.RowsAffected()
+		n += k
+	}
+	return n, nil
+}
+
+// KillDeliveriesToDomain implements coop.BlockTx. Deliveries in flight
+// are left to their worker, which checks blocks before it sends.
+func (t *Tx) KillDeliveriesToDomain(ctx context.Context, domain, reason string, at time.Time) (int64, error) {
+	ids, err := t.matchingIDs(ctx, domain, `SELECT id, inbox FROM deliveries WHERE state = 'queued'`)
+	if err != nil {
+		return 0, fmt.Errorf("store: drop deliveries to %s: %w", domain, err)
+	}
+	n, err := t.killQueued(ctx, ids, reason, at)
+	if err != nil {
+		return n, fmt.Errorf("store: drop deliveries to %s: %w", domain, err)
+	}
+	return n, nil
+}
+
+// KillDeliveriesToActor implements coop.BlockTx. Only the actor's own
+// inbox is dropped: its shared inbox serves others on its server.
+func (t *Tx) KillDeliveriesToActor(ctx context.Context, uri, reason string, at time.Time) (int64, error) {
+	var inbox string
+	err := t.tx.QueryRowContext(ctx, `SELECT inbox FROM remote_actors WHERE uri = ?`, uri).Scan(&inbox)
+	if err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return 0, nil // never fetched: nothing was queued to its inbox
+		}
+		return 0, fmt.Errorf("store: drop deliveries to %s: %w", uri, err)
+	}
+	if inbox == "" {
+		return 0, nil
+	}
+	rows, err := t.tx.QueryContext(ctx, `SELECT id FROM deliveries WHERE state = 'queued' AND inbox = ?`, inbox)
+	if err != nil {
+		return 0, fmt.Errorf("store: drop deliveries to %s: %w", uri, err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("store: drop deliveries to %s: %w", uri, err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("store: drop deliveries to %s: %w", uri, err)
+	}
+	n, err := t.killQueued(ctx, ids, reason, at)
+	if err != nil {
+		return n, fmt.Errorf("store: drop deliveries to %s: %w", uri, err)
+	}
+	return n, nil
+}
