@@ -35,14 +35,7 @@ func blockAdd(ctx context.Context, e *env, args []string) error {
 	fs := newFlags("block add", "block add DOMAIN|@name@host|ACTOR_URL [--reason TEXT] [--config PATH]", e.stderr)
 	path := configFlag(fs)
 	reason := fs.String("reason", "", "why, shown to the blocked peer in the 403 and in block list")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(fs, pos, 1, "DOMAIN, @name@host or ACTOR_URL"); err != nil {
-		return err
-	}
-	n, err := openNode(ctx, *path)
+	pos, n, err := setup(ctx, fs, path, args, 1, "DOMAIN, @name@host or ACTOR_URL")
 	if err != nil {
 		return err
 	}
@@ -59,14 +52,7 @@ func blockAdd(ctx context.Context, e *env, args []string) error {
 func blockRemove(ctx context.Context, e *env, args []string) error {
 	fs := newFlags("block remove", "block remove DOMAIN|@name@host|ACTOR_URL [--config PATH]", e.stderr)
 	path := configFlag(fs)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(fs, pos, 1, "DOMAIN, @name@host or ACTOR_URL"); err != nil {
-		return err
-	}
-	n, err := openNode(ctx, *path)
+	pos, n, err := setup(ctx, fs, path, args, 1, "DOMAIN, @name@host or ACTOR_URL")
 	if err != nil {
 		return err
 	}
@@ -82,14 +68,7 @@ func blockRemove(ctx context.Context, e *env, args []string) error {
 func blockList(ctx context.Context, e *env, args []string) error {
 	fs := newFlags("block list", "block list [--config PATH]", e.stderr)
 	path := configFlag(fs)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(fs, pos, 0, ""); err != nil {
-		return err
-	}
-	n, err := openNode(ctx, *path)
+	_, n, err := setup(ctx, fs, path, args, 0, "")
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -66,4 +67,22 @@ func wantArgs(fs *flag.FlagSet, pos []string, n int, names string) error {
 		return usagef("unexpected arguments: %s", strings.Join(pos[n:], " "))
 	}
 	return nil
+}
+
+// setup is the start of every admin command: parse the flags and the
+// positional arguments (want of them, called names in the usage error),
+// then open the node that path names. The caller closes the node.
+func setup(ctx context.Context, fs *flag.FlagSet, path *string, args []string, want int, names string) ([]string, *node, error) {
+	pos, err := parse(fs, args)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := wantArgs(fs, pos, want, names); err != nil {
+		return nil, nil, err
+	}
+	n, err := openNode(ctx, *path)
+	if err != nil {
+		return nil, nil, err
+	}
+	return pos, n, nil
 }

@@ -18,14 +18,7 @@ func followersList(ctx context.Context, e *env, args []string) error {
 	fs := newFlags("followers list", "followers list ACTOR [--pending] [--config PATH]", e.stderr)
 	path := configFlag(fs)
 	pending := fs.Bool("pending", false, "only the follow requests waiting for approval, one actor URI a line")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(fs, pos, 1, "ACTOR"); err != nil {
-		return err
-	}
-	n, err := openNode(ctx, *path)
+	pos, n, err := setup(ctx, fs, path, args, 1, "ACTOR")
 	if err != nil {
 		return err
 	}
@@ -73,14 +66,7 @@ func followersReject(ctx context.Context, e *env, args []string) error {
 func followersAnswer(ctx context.Context, e *env, name string, args []string) error {
 	fs := newFlags("followers "+name, "followers "+name+" ACTOR FOLLOWER_URI [--config PATH]", e.stderr)
 	path := configFlag(fs)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(fs, pos, 2, "ACTOR and FOLLOWER_URI"); err != nil {
-		return err
-	}
-	n, err := openNode(ctx, *path)
+	pos, n, err := setup(ctx, fs, path, args, 2, "ACTOR and FOLLOWER_URI")
 	if err != nil {
 		return err
 	}

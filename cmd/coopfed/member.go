@@ -78,14 +78,7 @@ func memberAdd(ctx context.Context, e *env, args []string) error {
 func memberList(ctx context.Context, e *env, args []string) error {
 	fs := newFlags("member list", "member list [--config PATH]", e.stderr)
 	path := configFlag(fs)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(fs, pos, 0, ""); err != nil {
-		return err
-	}
-	n, err := openNode(ctx, *path)
+	_, n, err := setup(ctx, fs, path, args, 0, "")
 	if err != nil {
 		return err
 	}
@@ -113,14 +106,7 @@ func memberList(ctx context.Context, e *env, args []string) error {
 func memberRemove(ctx context.Context, e *env, args []string) error {
 	fs := newFlags("member remove", "member remove NAME [--config PATH]", e.stderr)
 	path := configFlag(fs)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(fs, pos, 1, "NAME"); err != nil {
-		return err
-	}
-	n, err := openNode(ctx, *path)
+	pos, n, err := setup(ctx, fs, path, args, 1, "NAME")
 	if err != nil {
 		return err
 	}
@@ -135,14 +121,7 @@ func memberRemove(ctx context.Context, e *env, args []string) error {
 func memberResetPassword(ctx context.Context, e *env, args []string) error {
 	fs := newFlags("member reset-password", "member reset-password NAME [--config PATH]", e.stderr)
 	path := configFlag(fs)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(fs, pos, 1, "NAME"); err != nil {
-		return err
-	}
-	n, err := openNode(ctx, *path)
+	pos, n, err := setup(ctx, fs, path, args, 1, "NAME")
 	if err != nil {
 		return err
 	}

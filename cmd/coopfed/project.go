@@ -64,14 +64,7 @@ func projectAdd(ctx context.Context, e *env, args []string) error {
 func projectList(ctx context.Context, e *env, args []string) error {
 	fs := newFlags("project list", "project list [--config PATH]", e.stderr)
 	path := configFlag(fs)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(fs, pos, 0, ""); err != nil {
-		return err
-	}
-	n, err := openNode(ctx, *path)
+	_, n, err := setup(ctx, fs, path, args, 0, "")
 	if err != nil {
 		return err
 	}

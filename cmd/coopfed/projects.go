@@ -18,14 +18,7 @@ func runProjects(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&f.Coop, "coop", "", "only the projects of the co-op on this host")
 	fs.StringVar(&f.Tag, "tag", "", "only the projects with this tag")
 	fs.StringVar(&f.Need, "need", "", "only the projects that need this")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(fs, pos, 0, ""); err != nil {
-		return err
-	}
-	n, err := openNode(ctx, *path)
+	_, n, err := setup(ctx, fs, path, args, 0, "")
 	if err != nil {
 		return err
 	}
