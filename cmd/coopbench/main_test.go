@@ -25,3 +25,23 @@ func TestMedian(t *testing.T) {
 		}
 	}
 }
+
+// TestInboxBenchRuns keeps the inbox benchmark working: one tiny round.
+func TestInboxBenchRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a node and loads it")
+	}
+	if err := benchInbox(context.Background(), []string{"-rounds", "1", "-n", "20", "-duration", "50ms", "-concurrency", "2", "-senders", "2"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestFanoutBenchRuns keeps the fan-out benchmark working: one tiny round.
+func TestFanoutBenchRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts servers and delivery workers")
+	}
+	if err := benchFanout(context.Background(), []string{"-rounds", "1", "-inboxes", "20", "-servers", "2"}); err != nil {
+		t.Fatal(err)
+	}
+}
