@@ -40,6 +40,10 @@ type ProcessorConfig struct {
 	// run's, instead of waiting for its lease: an actor's later
 	// activities wait behind it.
 	Exclusive bool
+	// Accepted, when set, is called with the sender of each Accept of one
+	// of our follows once it is applied (serve backfills a peer then).
+	// It must not block.
+	Accepted func(actorURI string)
 }
 
 // Processor applies the activities the inboxes accepted, from the inbound
@@ -60,6 +64,7 @@ type Processor struct {
 	poll        time.Duration
 	maxAttempts int
 	exclusive   bool
+	accepted    func(actorURI string)
 	wake        chan struct{}
 }
 
@@ -68,8 +73,8 @@ func NewProcessor(cfg ProcessorConfig) *Processor {
 	p := &Processor{
 		site: cfg.Site, db: cfg.DB, fetcher: cfg.Fetcher, log: cfg.Log, now: cfg.Clock,
 		workers: cfg.Workers, lease: cfg.Lease, poll: cfg.Poll, maxAttempts: cfg.MaxAttempts,
-		exclusive: cfg.Exclusive,
-		wake:      make(chan struct{}, 1),
+		exclusive: cfg.Exclusive, accepted: cfg.Accepted,
+		wake: make(chan struct{}, 1),
 	}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
@@ -229,7 +234,7 @@ func (p *Processor) process(ctx context.Context, in store.Inbound) error {
 	if err != nil {
 		return err
 	}
-	return p.db.Write(ctx, func(t *store.Tx) error {
+	err = p.db.Write(ctx, func(t *store.Tx) error {
 		if eff != nil {
 			if err := eff(ctx, t); err != nil {
 				return err
@@ -237,6 +242,10 @@ func (p *Processor) process(ctx context.Context, in store.Inbound) error {
 		}
 		return t.FinishInbound(ctx, in.ID, p.now())
 	})
+	if err == nil && a.Type == "Accept" && eff != nil && p.accepted != nil {
+		p.accepted(a.Actor)
+	}
+	return err
 }
 
 // localActor returns the live local actor with the given URI.

@@ -13,6 +13,7 @@ func runPeer(ctx context.Context, e *env, args []string) error {
 		{"add", "add a co-op to the federation (the co-op follows it; Update sent)", peerAdd},
 		{"remove", "take a co-op off the federation (Undo of the follow; Update sent)", peerRemove},
 		{"list", "list the co-ops of the federation and the state of our follow of each", peerList},
+		{"backfill", "read a peer's (or every peer's) outbox and projects into the inbound queue", peerBackfill},
 	})
 }
 

@@ -26,6 +26,7 @@ func TestPeerUsage(t *testing.T) {
 		{"add without a peer", []string{"peer", "add"}, 2, "missing"},
 		{"remove with two peers", []string{"peer", "remove", "a", "b"}, 2, "unexpected arguments"},
 		{"list with an argument", []string{"peer", "list", "x"}, 2, "unexpected arguments"},
+		{"backfill with two peers", []string{"peer", "backfill", "a", "b"}, 2, "unexpected arguments"},
 		{"no subcommand", []string{"peer"}, 2, "add"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -81,10 +81,19 @@ func serve(ctx context.Context, e *env, n *node, ln net.Listener) error {
 		ln.Close()
 		return err
 	}
-	proc := federation.NewProcessor(federation.ProcessorConfig{
+	var proc *federation.Processor
+	// The backfill reads each peer's outbox and projects at start, and a
+	// peer's again once it accepts our follow (after peer add), into the
+	// inbound queue that proc applies.
+	backfill := federation.NewBackfiller(federation.BackfillConfig{
+		DB: n.db, Fetcher: n.fetcher, Log: log.With("component", "backfill"),
+		Wake: func() { proc.Wake() },
+	})
+	proc = federation.NewProcessor(federation.ProcessorConfig{
 		Site: s, DB: n.db, Fetcher: n.fetcher, Log: log.With("component", "inbox"),
 		// One serve process per database, as for the delivery workers.
 		Exclusive: true,
+		Accepted:  backfill.Request,
 	})
 	fed := federation.NewServer(federation.Config{
 		Site: s, Store: n.db, Version: version, Log: log,
@@ -118,8 +127,8 @@ func serve(ctx context.Context, e *env, n *node, ln net.Listener) error {
 	bctx, stopBackground := context.WithCancel(context.Background())
 	defer stopBackground()
 	var wg sync.WaitGroup
-	failed := make(chan error, 2) // a loop that could not run
-	for _, r := range []runner{proc, workers} {
+	failed := make(chan error, 3) // a loop that could not run
+	for _, r := range []runner{proc, workers, backfill} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

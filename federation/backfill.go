@@ -1,0 +1,356 @@
+package federation
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/coopfed/coopfed/store"
+)
+
+// A node that joins a federation late, or was down, catches up from its
+// members: it reads each peer's outbox (newest first, page by page, until
+// an activity it already has) and its coop:projects collection, and puts
+// what it finds into the inbound queue, where the Processor applies it as
+// it applies what an inbox accepted. The inbound table dedupes by
+// activity id, so an activity both delivered and backfilled is applied
+// once.
+
+// BackfillConfig is what a Backfiller needs.
+type BackfillConfig struct {
+	DB      *store.DB
+	Fetcher *Fetcher
+	Log     *slog.Logger     // nil: discard
+	Clock   func() time.Time // nil: time.Now
+	// Wake is called when activities were queued (the Processor's Wake);
+	// nil: the Processor finds them when it next polls.
+	Wake func()
+	// MaxPages bounds the pages read of each collection; 0: 10.
+	MaxPages int
+	// MaxItems bounds the items read of each collection; 0: 200.
+	MaxItems int
+}
+
+// Backfiller reads the federation's peers' outboxes and coop:projects
+// collections into the inbound queue. It is safe for concurrent use.
+type Backfiller struct {
+	db       *store.DB
+	fetcher  *Fetcher
+	log      *slog.Logger
+	now      func() time.Time
+	wake     func()
+	maxPages int
+	maxItems int
+	requests chan string
+}
+
+// NewBackfiller builds a Backfiller.
+func NewBackfiller(cfg BackfillConfig) *Backfiller {
+	b := &Backfiller{
+		db: cfg.DB, fetcher: cfg.Fetcher, log: cfg.Log, now: cfg.Clock, wake: cfg.Wake,
+		maxPages: cfg.MaxPages, maxItems: cfg.MaxItems, requests: make(chan string, 64),
+	}
+	if b.log == nil {
+		b.log = slog.New(slog.DiscardHandler)
+	}
+	if b.now == nil {
+		b.now = time.Now
+	}
+	if b.maxPages <= 0 {
+		b.maxPages = 10
+	}
+	if b.maxItems <= 0 {
+		b.maxItems = 200
+	}
+	return b
+}
+
+// BackfillResult counts what a backfill of one peer read and queued.
+type BackfillResult struct {
+	Pages  int // collection pages read
+	Items  int // items read
+	Queued int // activities newly queued for processing
+}
+
+// ErrFollowNotAccepted is a peer whose follow by this co-op is not yet
+// accepted: what it sent its followers would find no recipient here, so
+// its backfill waits for the Accept.
+var ErrFollowNotAccepted = errors.New("our follow of the peer is not accepted yet")
+
+// Request asks Run to backfill a peer. It never blocks; a request that
+// finds the queue full is dropped (the next start backfills every peer).
+func (b *Backfiller) Request(actorURI string) {
+	select {
+	case b.requests <- actorURI:
+	default:
+		b.log.Warn("backfill: queue full; request dropped", "peer", actorURI)
+	}
+}
+
+// Run backfills every peer once, then each peer Request names, until ctx
+// ends. Failures are logged, not returned.
+func (b *Backfiller) Run(ctx context.Context) error {
+	peers, err := b.db.Peers(ctx)
+	if err != nil && ctx.Err() == nil {
+		b.log.Error("backfill: list peers", "err", err)
+	}
+	for _, p := range peers {
+		if ctx.Err() != nil {
+			return nil
+		}
+		b.logged(ctx, p.Actor)
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case uri := <-b.requests:
+			b.logged(ctx, uri)
+		}
+	}
+}
+
+func (b *Backfiller) logged(ctx context.Context, uri string) {
+	r, err := b.Peer(ctx, uri)
+	switch {
+	case errors.Is(err, ErrFollowNotAccepted):
+		b.log.Debug("backfill: waiting for the Accept", "peer", uri)
+	case errors.Is(err, store.ErrNotFound):
+		// An Accept from an actor outside the federation.
+	case err != nil && ctx.Err() == nil:
+		b.log.Warn("backfill failed", "peer", uri, "err", err, "queued", r.Queued)
+	case err == nil:
+		b.log.Info("backfilled", "peer", uri, "pages", r.Pages, "items", r.Items, "queued", r.Queued)
+	}
+}
+
+// Peer backfills one member of the federation, given by its Organization
+// actor's URI: the activities of its outbox, newest first, until one
+// already stored (at most MaxPages pages and MaxItems items), and the
+// projects of its coop:projects collection, each as an Update of its
+// Group fetched from its origin (queued again only when it changed).
+// Only Create, Add, Update and Delete activities of the peer, with ids on
+// its host and an embedded object (if any) on its host too, are taken.
+func (b *Backfiller) Peer(ctx context.Context, actorURI string) (BackfillResult, error) {
+	var r BackfillResult
+	p, err := b.db.Peer(ctx, actorURI)
+	if err != nil {
+		return r, fmt.Errorf("backfill %s: %w", actorURI, err)
+	}
+	if p.FollowState != "accepted" {
+		return r, fmt.Errorf("backfill %s: %w", actorURI, ErrFollowNotAccepted)
+	}
+	actor, err := b.getOwn(ctx, actorURI, actorURI)
+	if err != nil {
+		return r, fmt.Errorf("backfill %s: %w", actorURI, err)
+	}
+	if _, ok := hasType(actor, map[string]bool{"Organization": true}); !ok || str(actor, "id") != actorURI {
+		return r, fmt.Errorf("backfill %s: %w", actorURI, errPeerNotOrganization)
+	}
+	defer func() {
+		if r.Queued > 0 && b.wake != nil {
+			b.wake()
+		}
+	}()
+	if outbox := idOf(actor["outbox"]); outbox != "" {
+		err := b.walk(ctx, actorURI, outbox, &r, func(item any) (stop bool, err error) {
+			return b.outboxItem(ctx, actorURI, item, &r)
+		})
+		if err != nil {
+			return r, fmt.Errorf("backfill %s: outbox: %w", actorURI, err)
+		}
+	}
+	if projects := idOf(actor[propProjects]); projects != "" {
+		err := b.walk(ctx, actorURI, projects, &r, func(item any) (bool, error) {
+			return false, b.projectItem(ctx, actorURI, projects, item, &r)
+		})
+		if err != nil {
+			return r, fmt.Errorf("backfill %s: projects: %w", actorURI, err)
+		}
+	}
+	return r, nil
+}
+
+var errPeerNotOrganization = errors.New("the peer's actor is not an Organization")
+
+// getOwn fetches uri, which must be on peer's host, and returns the
+// document, whose id must be uri (less any query for a page) and which
+// must come from that host after redirects.
+func (b *Backfiller) getOwn(ctx context.Context, peer, uri string) (map[string]any, error) {
+	if !sameOrigin(uri, peer) {
+		return nil, fmt.Errorf("%w: %s is not on %s", errForeignOrigin, uri, hostOf(peer))
+	}
+	body, final, err := b.fetcher.Get(ctx, uri)
+	if err != nil {
+		return nil, err
+	}
+	if !sameOrigin(final.String(), peer) {
+		return nil, fmt.Errorf("%w: %s redirected to %s", errForeignOrigin, uri, final)
+	}
+	return decodeActivityJSON(body, maxFetchBytes+1)
+}
+
+// walk reads an OrderedCollection's pages from its first, newest first,
+// and gives each item to f until f says stop or the bounds are reached.
+func (b *Backfiller) walk(ctx context.Context, peer, collection string, r *BackfillResult, f func(item any) (bool, error)) error {
+	c, err := b.getOwn(ctx, peer, collection)
+	if err != nil {
+		return err
+	}
+	var page map[string]any
+	next := collection
+	first := c["first"]
+	if m, ok := first.(map[string]any); ok {
+		page = m
+	} else if first != nil {
+		next = idOf(first)
+	} else {
+		page = c // items inline, unpaged
+	}
+	items := 0
+	for pages := 0; pages < b.maxPages; pages++ {
+		if page == nil {
+			if next == "" {
+				return nil
+			}
+			if page, err = b.getOwn(ctx, peer, next); err != nil {
+				return err
+			}
+		}
+		r.Pages++
+		list, ok := page["orderedItems"].([]any)
+		if !ok {
+			list, _ = page["items"].([]any)
+		}
+		for _, it := range list {
+			if items == b.maxItems {
+				return nil
+			}
+			items++
+			r.Items++
+			stop, err := f(it)
+			if err != nil || stop {
+				return err
+			}
+		}
+		next = idOf(page["next"])
+		page = nil
+	}
+	return nil
+}
+
+// backfillTypes are the activities of an outbox that a backfill takes.
+var backfillTypes = map[string]bool{"Create": true, "Add": true, "Update": true, "Delete": true}
+
+// outboxItem queues one outbox activity (embedded, or fetched by id from
+// the peer's host). It says stop at the first activity already stored.
+func (b *Backfiller) outboxItem(ctx context.Context, peer string, item any, r *BackfillResult) (bool, error) {
+	m, ok := item.(map[string]any)
+	if !ok {
+		id := idOf(item)
+		if !sameOrigin(id, peer) {
+			return false, nil
+		}
+		doc, err := b.getOwn(ctx, peer, id)
+		if errors.Is(err, ErrRemoteGone) || errors.Is(err, ErrRemoteNotFound) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		if str(doc, "id") != id {
+			return false, nil
+		}
+		m = doc
+	}
+	body, err := json.Marshal(m)
+	if err != nil {
+		return false, nil
+	}
+	a, err := decodeActivity(body, int64(len(body))+1)
+	if err != nil || a.Actor != peer || !backfillTypes[a.Type] || !sameOrigin(a.ID, peer) {
+		return false, nil
+	}
+	// An embedded object is trusted only from the peer's own host.
+	if err := checkOrigins(a); err != nil {
+		return false, nil
+	}
+	if om, ok := a.object().(map[string]any); ok && !sameOrigin(str(om, "id"), peer) {
+		return false, nil
+	}
+	inserted, err := b.queue(ctx, a, body)
+	if err != nil {
+		return false, err
+	}
+	if inserted {
+		r.Queued++
+	}
+	return !inserted, nil
+}
+
+// projectItem fetches one project Group of the peer's coop:projects from
+// its origin and queues it as an Update of the Group by the peer, whose
+// id names the Group and whose content hash its document, so that the
+// same document is applied once.
+func (b *Backfiller) projectItem(ctx context.Context, peer, collection string, item any, r *BackfillResult) error {
+	id := idOf(item)
+	if !sameOrigin(id, peer) || id == peer {
+		return nil
+	}
+	g, err := b.getOwn(ctx, peer, id)
+	if errors.Is(err, ErrRemoteGone) || errors.Is(err, ErrRemoteNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if _, ok := hasType(g, map[string]bool{"Group": true}); !ok || str(g, "id") != id {
+		return nil
+	}
+	delete(g, "@context")
+	body, err := marshalDocument(map[string]any{
+		"id":     id + "#backfill",
+		"type":   "Update",
+		"actor":  peer,
+		"to":     []string{asPublic},
+		"object": g,
+		"target": collection,
+	})
+	if err != nil {
+		return nil
+	}
+	a, err := decodeActivity(body, int64(len(body))+1)
+	if err != nil {
+		return nil
+	}
+	inserted, err := b.queue(ctx, a, body)
+	if inserted {
+		r.Queued++
+	}
+	return err
+}
+
+// queue stores a backfilled activity in the inbound table as an inbox
+// would (an Update keyed by its content too), marked by the key id
+// "backfill".
+func (b *Backfiller) queue(ctx context.Context, a activity, body []byte) (bool, error) {
+	in := store.Inbound{
+		ActivityID: a.ID, ActivityType: a.Type, ActorURI: a.Actor, KeyID: backfillKeyID,
+		Body: body, ReceivedAt: b.now(),
+	}
+	if a.Type == "Update" {
+		sum := sha256.Sum256(body)
+		in.ContentHash = hex.EncodeToString(sum[:])
+	}
+	_, inserted, err := b.db.InsertInbound(ctx, in)
+	return inserted, err
+}
+
+// backfillKeyID is the key id of an activity a backfill stored: it was
+// fetched with a signed GET from its origin, not delivered signed.
+const backfillKeyID = "backfill"
