@@ -126,7 +126,7 @@ func (p *Processor) Run(ctx context.Context) error {
 			t := time.NewTicker(p.poll)
 			defer t.Stop()
 			for {
-				n, err := p.processSome(ctx, 1)
+				n, err := p.processSome(ctx, claimBatch)
 				if err != nil && ctx.Err() == nil {
 					p.log.Error("inbound: claim", "err", err)
 				}
@@ -159,13 +159,32 @@ func (p *Processor) ProcessDue(ctx context.Context) (int, error) {
 	}
 }
 
+// claimBatch is how many activities a worker claims at once: runs of an
+// actor's consecutive activities, processed in order.
+const claimBatch = 32
+
 func (p *Processor) processSome(ctx context.Context, limit int) (int, error) {
 	ins, err := p.db.ClaimInbound(ctx, p.now(), p.lease, limit)
 	if err != nil {
 		return 0, err
 	}
+	// A claim is runs of consecutive activities per actor, in order. When
+	// one fails, the rest of its actor's run goes back to wait for it.
+	failed := map[string]bool{}
+	var release []int64
 	for _, in := range ins {
-		p.processOne(ctx, in)
+		if failed[in.ActorURI] || ctx.Err() != nil {
+			release = append(release, in.ID)
+			continue
+		}
+		if !p.processOne(ctx, in) {
+			failed[in.ActorURI] = true
+		}
+	}
+	if len(release) > 0 {
+		if err := p.db.ReleaseInbound(context.WithoutCancel(ctx), release); err != nil {
+			return len(ins), err
+		}
 	}
 	return len(ins), nil
 }
@@ -173,15 +192,17 @@ func (p *Processor) processSome(ctx context.Context, limit int) (int, error) {
 // errPermanent marks an activity that no retry will make processable.
 var errPermanent = errors.New("cannot be processed")
 
-func (p *Processor) processOne(ctx context.Context, in store.Inbound) {
+// processOne processes one claimed activity and reports whether it is
+// done.
+func (p *Processor) processOne(ctx context.Context, in store.Inbound) bool {
 	log := p.log.With("activity_id", in.ActivityID, "type", in.ActivityType, "actor", in.ActorURI, "attempt", in.Attempts)
 	err := p.process(ctx, in)
 	if err == nil {
 		log.Debug("inbound processed")
-		return
+		return true
 	}
 	if ctx.Err() != nil {
-		return // the lease brings it back
+		return false // the lease brings it back
 	}
 	var next time.Time
 	if !errors.Is(err, errPermanent) && in.Attempts < p.maxAttempts {
@@ -192,6 +213,7 @@ func (p *Processor) processOne(ctx context.Context, in store.Inbound) {
 	if rerr := p.db.RetryInbound(context.WithoutCancel(ctx), in.ID, err.Error(), next); rerr != nil {
 		log.Error("inbound: record failure", "err", rerr)
 	}
+	return false
 }
 
 // effect is what an activity does to the database, applied in the

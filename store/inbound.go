@@ -68,14 +68,16 @@ func (db *DB) InsertInbound(ctx context.Context, in Inbound) (id int64, inserted
 const inboundColumns = `id, activity_id, content_hash, activity_type, actor_uri, key_id, recipient_id, body,
 	received_at, state, attempts, last_error`
 
-func scanInbound(s scanner) (Inbound, error) {
+// scanInbound reads inboundColumns, followed by any extra destinations.
+func scanInbound(s scanner, extra ...any) (Inbound, error) {
 	var (
 		in        Inbound
 		recipient sql.NullInt64
 		body, at  string
 	)
-	if err := s.Scan(&in.ID, &in.ActivityID, &in.ContentHash, &in.ActivityType, &in.ActorURI, &in.KeyID, &recipient,
-		&body, &at, &in.State, &in.Attempts, &in.LastError); err != nil {
+	dest := append([]any{&in.ID, &in.ActivityID, &in.ContentHash, &in.ActivityType, &in.ActorURI, &in.KeyID, &recipient,
+		&body, &at, &in.State, &in.Attempts, &in.LastError}, extra...)
+	if err := s.Scan(dest...); err != nil {
 		return Inbound{}, err
 	}
 	in.RecipientID, in.Body = recipient.Int64, []byte(body)
@@ -84,35 +86,53 @@ func scanInbound(s scanner) (Inbound, error) {
 	return in, err
 }
 
-// ClaimInbound claims up to limit activities due for processing (queued
-// and due, or in flight with an expired lease: a crash mid-way), for lease.
-// An activity waits while an earlier one of the same actor is unfinished,
-// so that an actor's activities are processed in the order they came (a
-// Follow before its Undo).
+// ClaimInbound claims up to limit stored activities that are due (queued
+// and due, or in flight with an expired lease), for one worker, under a
+// lease. An actor's activities are processed in the order they came: only
+// an actor whose oldest unfinished activity is due is taken, and then a
+// run of its consecutive due activities, oldest first, which the worker
+// processes in that order. Finding the actors' heads is one pass over the
+// unfinished rows per claim, so taking runs rather than single rows keeps
+// a backlog from costing a pass per activity.
 func (db *DB) ClaimInbound(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Inbound, error) {
 	var out []Inbound
 	err := db.Write(ctx, func(t *Tx) error {
 		n := fmtTime(now)
-		rows, err := t.tx.QueryContext(ctx, `SELECT `+inboundColumns+` FROM inbound i
-			WHERE ((i.state = 'queued' AND i.next_attempt_at <= ?) OR (i.state = 'in_flight' AND i.lease_until <= ?))
-			  AND NOT EXISTS (SELECT 1 FROM inbound o WHERE o.actor_uri = i.actor_uri
-				AND o.state IN ('queued', 'in_flight') AND o.id < i.id)
-			ORDER BY i.id LIMIT ?`, n, n, limit)
+		heads, err := t.strings(ctx, `SELECT actor_uri FROM inbound
+			WHERE state IN ('queued', 'in_flight')
+			GROUP BY actor_uri
+			HAVING min(id) IN (SELECT id FROM inbound
+				WHERE (state = 'queued' AND next_attempt_at <= ?) OR (state = 'in_flight' AND lease_until <= ?))
+			ORDER BY min(id)`, n, n)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			in, err := scanInbound(rows)
+		for _, actor := range heads {
+			if len(out) >= limit {
+				break
+			}
+			rows, err := t.tx.QueryContext(ctx, `SELECT `+inboundColumns+`, next_attempt_at, coalesce(lease_until, '') FROM inbound
+				WHERE actor_uri = ? AND state IN ('queued', 'in_flight') ORDER BY id LIMIT ?`, actor, limit-len(out))
 			if err != nil {
 				return err
 			}
-			out = append(out, in)
+			for rows.Next() {
+				var next, leaseUntil string
+				in, err := scanInbound(rows, &next, &leaseUntil)
+				if err != nil {
+					rows.Close()
+					return err
+				}
+				due := (in.State == "queued" && next <= n) || (in.State == "in_flight" && leaseUntil <= n)
+				if !due {
+					break // later ones wait for this one
+				}
+				out = append(out, in)
+			}
+			if err := rows.Close(); err != nil {
+				return err
+			}
 		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		rows.Close()
 		until := fmtTime(now.Add(lease))
 		for i := range out {
 			if _, err := t.tx.ExecContext(ctx, `UPDATE inbound SET state = 'in_flight', lease_until = ?, attempts = attempts + 1
@@ -128,6 +148,21 @@ func (db *DB) ClaimInbound(ctx context.Context, now time.Time, lease time.Durati
 		return nil, fmt.Errorf("store: claim inbound: %w", err)
 	}
 	return out, nil
+}
+
+// ReleaseInbound puts claimed activities back, due at once and with the
+// claim's attempt not counted: a worker that stops an actor's run after a
+// failure releases the rest of the run, which must wait for the failed one.
+func (db *DB) ReleaseInbound(ctx context.Context, ids []int64) error {
+	return db.Write(ctx, func(t *Tx) error {
+		for _, id := range ids {
+			if _, err := t.tx.ExecContext(ctx, `UPDATE inbound SET state = 'queued', lease_until = NULL,
+				attempts = max(attempts - 1, 0) WHERE id = ? AND state = 'in_flight'`, id); err != nil {
+				return fmt.Errorf("store: release inbound %d: %w", id, err)
+			}
+		}
+		return nil
+	})
 }
 
 // RequeueInFlightInbound gives back every activity left in flight, leases

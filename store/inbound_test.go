@@ -50,31 +50,75 @@ func TestInboundQueue(t *testing.T) {
 		for _, g := range got {
 			ids = append(ids, g.ActivityID)
 		}
-		// a/2 waits for a/1 of the same actor; b's second Update waits too.
-		if diff := cmp.Diff([]string{"https://a/1", "https://a/u#update"}, ids); diff != "" {
+		// One claim takes runs of each actor's consecutive activities, in
+		// order, actors by their oldest one: a/1 then a/2, and b's two
+		// Updates in the order they came.
+		if diff := cmp.Diff([]string{"https://a/1", "https://a/2", "https://a/u#update", "https://a/u#update"}, ids); diff != "" {
 			t.Fatalf("claimed (-want +got):\n%s", diff)
+		}
+		if got[2].ContentHash != "h1" || got[3].ContentHash != "h2" {
+			t.Fatalf("b's Updates out of order: %+v", got[2:])
 		}
 		if again, _ := db.ClaimInbound(ctx, t0.Add(30*time.Second), time.Minute, 10); len(again) != 0 {
 			t.Fatalf("claimed within the lease: %+v", again)
 		}
 		// The worker died: after the lease, the same rows come back.
 		again, _ := db.ClaimInbound(ctx, t0.Add(2*time.Minute), time.Minute, 10)
-		if len(again) != 2 || again[0].Attempts != 2 {
+		if len(again) != 4 || again[0].Attempts != 2 {
 			t.Fatalf("after the lease: %+v", again)
 		}
+		// a/1 done; b's first Update fails for good; the rest of the runs
+		// are released by the worker, their attempt not counted.
 		if err := db.Write(ctx, func(tx *Tx) error { return tx.FinishInbound(ctx, again[0].ID, t0) }); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.RetryInbound(ctx, again[1].ID, "boom", time.Time{}); err != nil {
+		if err := db.RetryInbound(ctx, again[2].ID, "boom", time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.ReleaseInbound(ctx, []int64{again[1].ID, again[3].ID}); err != nil {
 			t.Fatal(err)
 		}
 		next, _ := db.ClaimInbound(ctx, t0.Add(3*time.Minute), time.Minute, 10)
-		if len(next) != 2 || next[0].ContentHash != "h2" || next[1].ActivityID != "https://a/2" {
+		if len(next) != 2 || next[0].ContentHash != "h2" || next[1].ActivityID != "https://a/2" || next[1].Attempts != 2 {
 			t.Fatalf("next = %+v", next)
+		}
+		// A limit smaller than a run takes its oldest part only.
+		if err := db.ReleaseInbound(ctx, []int64{next[0].ID, next[1].ID}); err != nil {
+			t.Fatal(err)
+		}
+		if one, _ := db.ClaimInbound(ctx, t0.Add(4*time.Minute), time.Minute, 1); len(one) != 1 || one[0].ContentHash != "h2" {
+			t.Fatalf("limit 1 = %+v", one)
 		}
 		failed, _ := db.InboundByActivityID(ctx, "https://a/u#update")
 		if failed[0].State != "failed" || failed[0].LastError != "boom" {
 			t.Fatalf("failed = %+v", failed[0])
+		}
+	})
+	t.Run("an activity waiting for its retry holds back its actor's later ones", func(t *testing.T) {
+		insert(in("https://x/1", "https://x/u", "Create", ""))
+		insert(in("https://x/2", "https://x/u", "Create", ""))
+		at := t0.Add(10 * time.Minute)
+		run, _ := db.ClaimInbound(ctx, at, time.Minute, 10)
+		var x []Inbound
+		for _, r := range run {
+			if r.ActorURI == "https://x/u" {
+				x = append(x, r)
+			}
+		}
+		if len(x) != 2 {
+			t.Fatalf("x's run = %+v", x)
+		}
+		if err := db.RetryInbound(ctx, x[0].ID, "peer down", at.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.ReleaseInbound(ctx, []int64{x[1].ID}); err != nil {
+			t.Fatal(err)
+		}
+		later, _ := db.ClaimInbound(ctx, at.Add(5*time.Minute), time.Minute, 10)
+		for _, r := range later {
+			if r.ActorURI == "https://x/u" {
+				t.Fatalf("claimed %s while x/1 waits for its retry", r.ActivityID)
+			}
 		}
 	})
 }
