@@ -1,7 +1,7 @@
 // Package federation is coopfed's ActivityPub side: everything a peer
 // server sees of the node.
 //
-// It owns, in this issue, the discovery documents and the actor documents:
+// It owns:
 //
 //   - WebFinger (RFC 7033) at /.well-known/webfinger, with host-meta
 //     (RFC 6415) in XRD and JSON, and NodeInfo 2.1 — webfinger.go,
@@ -38,10 +38,17 @@
 //     Retry-After — limits.go;
 //   - remote HTML (note content) cleaned with bluemonday by a policy like
 //     Mastodon's, and remote names kept as plain text, before they are
-//     stored — sanitize.go.
+//     stored — sanitize.go;
+//   - the Publisher (coop.Publisher): posts as Create{Note}, Follow, Undo,
+//     Accept/Reject, Update of an actor, recorded and queued for delivery
+//     in the use case's transaction — publish.go, note.go;
+//   - projects that travel between federation members (Add to
+//     coop:projects, Update{Group}) — projects.go; and the backfill from
+//     members' outboxes and coop:projects — backfill.go.
 //
-// Content negotiation lives in the subpackage negotiate, which does not
-// import streams, so that package handlers can use it too.
+// Subpackages that do not import streams: sig (HTTP signatures), delivery
+// (the outbound queue's workers), netpolicy (the dial rules of every
+// outgoing request), ratelimit, negotiate.
 //
 // # What it alone imports
 //
