@@ -45,3 +45,13 @@ func TestFanoutBenchRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestRSSBenchRuns keeps the memory benchmark working: one tiny round.
+func TestRSSBenchRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and starts coopfed")
+	}
+	if err := benchRSS(context.Background(), []string{"-rounds", "1", "-followers", "20", "-hosts", "5", "-servers", "2", "-settle", "1500ms"}); err != nil {
+		t.Fatal(err)
+	}
+}
