@@ -55,3 +55,13 @@ func TestRSSBenchRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestKillBenchRuns is the kill test's short version for CI: 20 kills.
+func TestKillBenchRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds coopfed and kills it 20 times")
+	}
+	if err := benchKill(context.Background(), []string{"-kills", "20", "-drain", "40s"}); err != nil {
+		t.Fatal(err)
+	}
+}
