@@ -20,14 +20,7 @@ func runPeer(ctx context.Context, e *env, args []string) error {
 func peerAdd(ctx context.Context, e *env, args []string) error {
 	fs := newFlags("peer add", "peer add @coop@host|URL [--config PATH]", e.stderr)
 	path := configFlag(fs)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(fs, pos, 1, "the peer co-op's account or actor URL"); err != nil {
-		return err
-	}
-	n, err := openNode(ctx, *path)
+	pos, n, err := setup(ctx, fs, path, args, 1, "the peer co-op's account or actor URL")
 	if err != nil {
 		return err
 	}
@@ -43,14 +36,7 @@ func peerAdd(ctx context.Context, e *env, args []string) error {
 func peerRemove(ctx context.Context, e *env, args []string) error {
 	fs := newFlags("peer remove", "peer remove @coop@host|URL [--config PATH]", e.stderr)
 	path := configFlag(fs)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(fs, pos, 1, "the peer co-op's account or actor URL"); err != nil {
-		return err
-	}
-	n, err := openNode(ctx, *path)
+	pos, n, err := setup(ctx, fs, path, args, 1, "the peer co-op's account or actor URL")
 	if err != nil {
 		return err
 	}
@@ -65,14 +51,7 @@ func peerRemove(ctx context.Context, e *env, args []string) error {
 func peerList(ctx context.Context, e *env, args []string) error {
 	fs := newFlags("peer list", "peer list [--config PATH]", e.stderr)
 	path := configFlag(fs)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(fs, pos, 0, ""); err != nil {
-		return err
-	}
-	n, err := openNode(ctx, *path)
+	_, n, err := setup(ctx, fs, path, args, 0, "")
 	if err != nil {
 		return err
 	}

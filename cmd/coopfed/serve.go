@@ -21,14 +21,7 @@ import (
 func runServe(ctx context.Context, e *env, args []string) error {
 	fs := newFlags("serve", "serve [--config PATH]", e.stderr)
 	path := configFlag(fs)
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(fs, pos, 0, ""); err != nil {
-		return err
-	}
-	n, err := openNode(ctx, *path)
+	_, n, err := setup(ctx, fs, path, args, 0, "")
 	if err != nil {
 		return err
 	}
