@@ -93,7 +93,7 @@ func newService(t *testing.T) *coop.Service {
 }
 
 func TestMembers(t *testing.T) {
-	ctx := context.Background()
+	ctx := coop.AsAdmin(context.Background())
 	s := newService(t)
 	if _, err := s.EnsureCoop(ctx, "coop", "Example Co-op", ""); err != nil {
 		t.Fatal(err)
@@ -173,7 +173,7 @@ func TestMembers(t *testing.T) {
 }
 
 func TestAddProject(t *testing.T) {
-	ctx := context.Background()
+	ctx := coop.AsAdmin(context.Background())
 	s := newService(t)
 	if _, _, err := s.AddMember(ctx, coop.NewMember{Handle: "carol"}); err != nil {
 		t.Fatal(err)

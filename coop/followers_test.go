@@ -73,7 +73,7 @@ func (r *recorder) take() []string {
 }
 
 func TestFollowRequests(t *testing.T) {
-	ctx := context.Background()
+	ctx := coop.AsAdmin(context.Background())
 	s := newService(t)
 	pub := &recorder{gone: map[string]bool{}}
 	s.Publisher = pub

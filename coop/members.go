@@ -96,7 +96,18 @@ func (s *Service) AddMember(ctx context.Context, n NewMember) (Member, string, e
 			return err
 		}
 		m.Actor = a
-		return tx.InsertMember(ctx, m, hash)
+		if err := tx.InsertMember(ctx, m, hash); err != nil {
+			return err
+		}
+		// The display name is personal data: it goes in as a commitment,
+		// erasable; the handle is the member's public address.
+		_, err = s.logEvent(ctx, tx, event{
+			Type:     "member.admitted",
+			Subject:  s.Site.ActorID(a.Handle),
+			Data:     map[string]any{"handle": a.Handle, "role": string(m.Role)},
+			Personal: map[string]string{"name": a.Name},
+		})
+		return err
 	})
 	if err != nil {
 		return Member{}, "", fmt.Errorf("coop: add member %q: %w", n.Handle, err)
@@ -132,7 +143,11 @@ func (s *Service) RemoveMember(ctx context.Context, handle string) error {
 		if err != nil {
 			return err
 		}
-		return tx.RemoveActor(ctx, m.ID, s.now())
+		if err := tx.RemoveActor(ctx, m.ID, s.now()); err != nil {
+			return err
+		}
+		_, err = s.logEvent(ctx, tx, event{Type: "member.removed", Subject: s.Site.ActorID(m.Handle), Data: map[string]any{"handle": m.Handle}})
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("coop: remove member %q: %w", handle, err)

@@ -78,6 +78,9 @@ func (s *Service) AddPeer(ctx context.Context, target, by string) (Peer, error) 
 		if out, err = tx.Peer(ctx, r.Actor); err != nil {
 			return err
 		}
+		if _, err := s.logEvent(ctx, tx, event{Type: "peer.admitted", Subject: r.Actor, Data: map[string]any{"acct": r.Acct}}); err != nil {
+			return err
+		}
 		// A follow accepted earlier (coopfed follow) stands; any other is
 		// sent again.
 		if out.FollowState != "accepted" {
@@ -124,6 +127,9 @@ func (s *Service) RemovePeer(ctx context.Context, target string) error {
 			return err
 		}
 		if err := tx.DeletePeer(ctx, uri); err != nil {
+			return err
+		}
+		if _, err := s.logEvent(ctx, tx, event{Type: "peer.removed", Subject: uri, Data: map[string]any{}}); err != nil {
 			return err
 		}
 		now := s.now()

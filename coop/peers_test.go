@@ -40,7 +40,7 @@ func (p *peerPublisher) PublishUndoFollow(ctx context.Context, tx coop.Tx, follo
 }
 
 func TestPeers(t *testing.T) {
-	ctx := context.Background()
+	ctx := coop.AsAdmin(context.Background())
 	s := newService(t)
 	t0 := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	s.Clock = func() time.Time { return t0 }
@@ -178,7 +178,7 @@ func TestPeers(t *testing.T) {
 }
 
 func TestAddProjectAnnounces(t *testing.T) {
-	ctx := context.Background()
+	ctx := coop.AsAdmin(context.Background())
 	s := newService(t)
 	pub := &recorder{}
 	s.Publisher = pub
@@ -209,7 +209,7 @@ func TestAddProjectAnnounces(t *testing.T) {
 }
 
 func TestUpdateProject(t *testing.T) {
-	ctx := context.Background()
+	ctx := coop.AsAdmin(context.Background())
 	s := newService(t)
 	pub := &recorder{}
 	s.Publisher = pub

@@ -3,6 +3,7 @@ package coop
 import (
 	"context"
 	"fmt"
+	"github.com/coopfed/coopfed/ledger"
 	"net/url"
 	"sort"
 	"strings"
@@ -209,6 +210,9 @@ func (s *Service) AddProject(ctx context.Context, n NewProject) (Project, error)
 		if err := tx.InsertProject(ctx, p); err != nil {
 			return err
 		}
+		if _, err := s.logEvent(ctx, tx, event{Type: "project.created", Subject: s.Site.ActorID(p.Handle), Data: projectFacts(p)}); err != nil {
+			return err
+		}
 		if s.Publisher == nil {
 			return nil
 		}
@@ -309,6 +313,9 @@ func (s *Service) UpdateProject(ctx context.Context, slug string, ch ProjectChan
 		if out, err = tx.ProjectByHandle(ctx, p.Handle); err != nil {
 			return err
 		}
+		if _, err := s.logEvent(ctx, tx, event{Type: "project.changed", Subject: s.Site.ActorID(p.Handle), Data: projectFacts(out)}); err != nil {
+			return err
+		}
 		if err := s.Publisher.PublishActorUpdate(ctx, tx, out.Actor, now); err != nil {
 			return err
 		}
@@ -325,6 +332,28 @@ func (s *Service) UpdateProject(ctx context.Context, slug string, ch ProjectChan
 		return Project{}, fmt.Errorf("coop: update project %q: %w", slug, err)
 	}
 	return out, nil
+}
+
+// projectFacts is what the decision log records of a project: its public
+// facts, the summary as its hash.
+func projectFacts(p Project) map[string]any {
+	return map[string]any{
+		"slug":        p.Handle,
+		"name":        p.Name,
+		"summary":     ledger.HashText(p.Summary),
+		"repository":  p.Repository,
+		"licence":     p.Licence,
+		"tags":        nonNil(p.Tags),
+		"needs":       nonNil(p.Needs),
+		"maintainers": nonNil(p.Maintainers),
+	}
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
 func equalStrings(a, b []string) bool {

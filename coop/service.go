@@ -6,6 +6,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -95,6 +96,11 @@ func (s *Service) newActor(kind Kind, handle, name, summary string) (Actor, stri
 func (s *Service) EnsureCoop(ctx context.Context, handle, name, summary string) (Actor, error) {
 	var out Actor
 	err := s.Store.Update(ctx, func(tx Tx) error {
+		// The decision log (and the witness key) come with the co-op.
+		var behind *BehindWitnessError
+		if _, err := s.openLog(ctx, tx); err != nil && !errors.As(err, &behind) {
+			return err
+		}
 		a, err := tx.Coop(ctx)
 		switch {
 		case err == nil:

@@ -3,6 +3,8 @@ package coop
 import (
 	"context"
 	"time"
+
+	"golang.org/x/mod/sumdb/tlog"
 )
 
 // Store is the storage the use cases need; package store implements it on
@@ -15,6 +17,10 @@ type Store interface {
 	// is returned. Writers are serialized; a CLI and a running node may both
 	// call Update on the same database.
 	Update(ctx context.Context, fn func(Tx) error) error
+	// UpdateDurable is Update with a commit that is on disk when it
+	// returns, together with every commit before it (the node signs
+	// checkpoints so).
+	UpdateDurable(ctx context.Context, fn func(Tx) error) error
 }
 
 // Reader holds the read methods, available both on the Store and inside a
@@ -105,6 +111,31 @@ type Tx interface {
 	// DeletePeer removes a co-op from the federation; ErrNotFound when it
 	// is not listed.
 	DeletePeer(ctx context.Context, actorURI string) error
+	// OpenLog returns the node's open decision log; ErrNotFound when none
+	// is open.
+	OpenLog(ctx context.Context) (DecisionLog, error)
+	// Logs lists every decision log of the node, oldest first.
+	Logs(ctx context.Context) ([]DecisionLog, error)
+	// CreateLog opens a new, empty decision log.
+	CreateLog(ctx context.Context, origin, skey, vkey string, at time.Time) (DecisionLog, error)
+	// AppendLog appends a record's exact bytes and the tree's new hashes
+	// to a log and returns the record's index.
+	AppendLog(ctx context.Context, logID int64, data []byte) (int64, error)
+	// SavePersonal stores the plain value and salt behind a commitment.
+	SavePersonal(ctx context.Context, logID, idx int64, field, value string, salt []byte) error
+	// LogHashReader reads a log's stored tree hashes.
+	LogHashReader(ctx context.Context, logID int64) tlog.HashReader
+	// LatestCheckpoint returns the log's largest signed checkpoint;
+	// ErrNotFound before the first.
+	LatestCheckpoint(ctx context.Context, logID int64) (LogCheckpoint, error)
+	// SaveCheckpoint stores a signed checkpoint.
+	SaveCheckpoint(ctx context.Context, logID, size int64, note []byte, at time.Time) error
+	// WitnessKey returns the node's witness key; ErrNotFound before one
+	// is made.
+	WitnessKey(ctx context.Context) (WitnessKey, error)
+	// SetWitnessKey stores the node's witness key, once.
+	SetWitnessKey(ctx context.Context, k WitnessKey, at time.Time) error
+
 	// BumpRevision moves an actor's revision on, for a change to what it
 	// publishes that lives outside its own row (its federation list).
 	BumpRevision(ctx context.Context, actorID int64, at time.Time) error

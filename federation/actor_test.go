@@ -151,7 +151,7 @@ func TestActorErrors(t *testing.T) {
 }
 
 func TestActorCache(t *testing.T) {
-	ctx := context.Background()
+	ctx := coop.AsAdmin(context.Background())
 	f := newFixture(t)
 	first := f.get(t, "/users/coop", "Accept", acceptFedify)
 	wantStatus(t, first, http.StatusOK)
@@ -206,7 +206,7 @@ func TestActorCache(t *testing.T) {
 // TestServiceActors serves actors made by coop's use cases, with their
 // real keys, as the node does.
 func TestServiceActors(t *testing.T) {
-	ctx := context.Background()
+	ctx := coop.AsAdmin(context.Background())
 	db := openDB(t)
 	svc := &coop.Service{Store: db, Site: testSite, Clock: clock}
 	co, err := svc.EnsureCoop(ctx, "coop", "Example Co-op", "We build tools.")
@@ -265,7 +265,7 @@ func TestServiceActors(t *testing.T) {
 type plainStore struct{ Store }
 
 func TestActorCacheWithoutPreparedRead(t *testing.T) {
-	ctx := context.Background()
+	ctx := coop.AsAdmin(context.Background())
 	f := newFixture(t)
 	s := NewServer(Config{Site: testSite, Store: plainStore{f.db}, Clock: clock})
 	r := newRouter(s)

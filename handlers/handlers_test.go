@@ -39,7 +39,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) fixture {
 	t.Helper()
-	ctx := context.Background()
+	ctx := coop.AsAdmin(context.Background())
 	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "coopfed.db"))
 	if err != nil {
 		t.Fatal(err)

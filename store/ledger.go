@@ -8,28 +8,20 @@ import (
 	"strings"
 	"time"
 
+	"github.com/coopfed/coopfed/coop"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
 // Log is one decision log of this node: its origin line, keys and size.
-type Log struct {
-	ID       int64
-	Origin   string
-	SKey     string // the private note signer key
-	VKey     string
-	Size     int64
-	Created  time.Time
-	Closed   time.Time // zero while the log is open
-	IsClosed bool
-}
+type Log = coop.DecisionLog
 
-const logColumns = `id, origin, skey, vkey, size, created_at, closed_at`
+const logColumns = `id, origin, skey, vkey, size, floor, floor_witness, created_at, closed_at`
 
 func scanLog(row interface{ Scan(...any) error }) (Log, error) {
 	var l Log
 	var created string
 	var closed sql.NullString
-	if err := row.Scan(&l.ID, &l.Origin, &l.SKey, &l.VKey, &l.Size, &created, &closed); err != nil {
+	if err := row.Scan(&l.ID, &l.Origin, &l.SKey, &l.VKey, &l.Size, &l.Floor, &l.FloorWitness, &created, &closed); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return Log{}, ErrNotFound
 		}
@@ -147,6 +139,17 @@ func (t *Tx) AppendLog(ctx context.Context, logID int64, data []byte) (int64, er
 		return 0, fmt.Errorf("store: append to log %d: %w", logID, err)
 	}
 	return size, nil
+}
+
+// SetLogFloor records that a witness has seen the log at size floor: the
+// node then refuses to append while its log is shorter (a restored old
+// backup). A lower floor than the one kept changes nothing.
+func (t *Tx) SetLogFloor(ctx context.Context, logID, floor int64, witness string) error {
+	if _, err := t.tx.ExecContext(ctx, `UPDATE logs SET floor = ?, floor_witness = ? WHERE id = ? AND floor < ?`,
+		floor, witness, logID, floor); err != nil {
+		return fmt.Errorf("store: log floor: %w", err)
+	}
+	return nil
 }
 
 // SavePersonal stores the plain value and salt behind a commitment in
@@ -306,20 +309,10 @@ func (t *Tx) hashReader(ctx context.Context, logID int64) tlog.HashReader {
 
 // Checkpoint is a signed checkpoint of this node's log, with the
 // cosignature lines its witnesses sent for it.
-type Checkpoint struct {
-	LogID        int64
-	Size         int64
-	Note         []byte
-	Signed       time.Time
-	Cosignatures []Cosignature
-}
+type Checkpoint = coop.LogCheckpoint
 
 // Cosignature is one witness's signature line on a checkpoint.
-type Cosignature struct {
-	Witness  string
-	Line     string
-	Received time.Time
-}
+type Cosignature = coop.LogCosignature
 
 // SaveCheckpoint stores a checkpoint this node signed. Call it from
 // WriteDurable, so that the size it signs is on disk before it is served.
@@ -391,6 +384,11 @@ func (t *Tx) SaveCosignature(ctx context.Context, logID, size int64, witness, li
 	return nil
 }
 
+// UpdateDurable implements coop.Store with WriteDurable.
+func (db *DB) UpdateDurable(ctx context.Context, fn func(coop.Tx) error) error {
+	return db.WriteDurable(ctx, func(t *Tx) error { return fn(t) })
+}
+
 // WriteDurable is Write with SQLite's synchronous=FULL for its commit: in
 // WAL mode the commit fsyncs the log file, and with it every transaction
 // committed before, so what fn reads is on disk once it returns. The node
@@ -424,9 +422,7 @@ func (db *DB) WriteDurable(ctx context.Context, fn func(*Tx) error) error {
 }
 
 // WitnessKey is this node's key for cosigning the logs it witnesses.
-type WitnessKey struct {
-	Name, SKey, VKey string
-}
+type WitnessKey = coop.WitnessKey
 
 // WitnessKey returns the node's witness key; ErrNotFound before one was
 // made.

@@ -10,6 +10,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/coopfed/coopfed/coop"
 	"io"
 	"os"
 	"runtime"
@@ -38,7 +39,7 @@ func main() {
 	}
 	for _, b := range benches {
 		if b.name == os.Args[1] {
-			if err := b.run(context.Background(), os.Args[2:]); err != nil {
+			if err := b.run(coop.AsAdmin(context.Background()), os.Args[2:]); err != nil {
 				fmt.Fprintf(os.Stderr, "coopbench %s: %v\n", b.name, err)
 				os.Exit(1)
 			}

@@ -36,7 +36,7 @@ func startNamedNode(t *testing.T, host string, devHosts map[string]string) (*nod
 
 func startNodeOn(t *testing.T, ln net.Listener, host string, devHosts map[string]string) (*node, coop.Site) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(coop.AsAdmin(context.Background()))
 	addr := ln.Addr().String()
 	if host == "" {
 		host = addr
@@ -107,7 +107,7 @@ func eventually(t *testing.T, timeout time.Duration, what string, cond func() bo
 func TestFedifyReadsOurActors(t *testing.T) {
 	peer := testpeer.Start(t)
 	n, s := startNode(t)
-	ctx := context.Background()
+	ctx := coop.AsAdmin(context.Background())
 	if _, _, err := n.svc.AddMember(ctx, coop.NewMember{Handle: "alice", DisplayName: "Alice"}); err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/coopfed/coopfed/coop"
 	"io"
 	"os"
 	"os/signal"
@@ -87,6 +88,10 @@ func run(ctx context.Context, e *env, args []string) int {
 		printHelp(e.stderr)
 		return 2
 	}
+	// A command acts as the node's operator, who holds its files; serve
+	// takes that away again, since a running node acts for those who
+	// reach it.
+	ctx = coop.AsAdmin(ctx)
 	for _, c := range commands {
 		if c.name == args[0] {
 			err := c.run(ctx, e, args[1:])

@@ -79,7 +79,7 @@ func TestTwoNodesPeer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs two nodes")
 	}
-	ctx := context.Background()
+	ctx := coop.AsAdmin(context.Background())
 	lnA, errA := net.Listen("tcp", "127.0.0.1:0")
 	lnB, errB := net.Listen("tcp", "127.0.0.1:0")
 	if errA != nil || errB != nil {
@@ -177,7 +177,7 @@ func TestTwoNodesProjects(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs two nodes")
 	}
-	ctx := context.Background()
+	ctx := coop.AsAdmin(context.Background())
 	lnA, errA := net.Listen("tcp", "127.0.0.1:0")
 	lnB, errB := net.Listen("tcp", "127.0.0.1:0")
 	if errA != nil || errB != nil {

@@ -46,6 +46,9 @@ type runner interface {
 // delivery workers stop claiming work and finish or re-queue what they
 // hold, and closes the database only after all of them.
 func serve(ctx context.Context, e *env, n *node, ln net.Listener) error {
+	// The running node acts for whoever reaches it, never as the operator
+	// who started it.
+	ctx = coop.WithPrincipal(ctx, coop.Principal{})
 	log := newLogger(n.cfg, e.stderr)
 	c, err := n.svc.EnsureCoop(ctx, n.cfg.Coop.Handle, n.cfg.Coop.Name, n.cfg.Coop.Summary)
 	if err != nil {

@@ -7,6 +7,10 @@ CREATE TABLE logs (
     skey       TEXT NOT NULL,
     vkey       TEXT NOT NULL,
     size       INTEGER NOT NULL DEFAULT 0 CHECK (size >= 0),
+    -- The largest size a witness reported having seen; the node refuses
+    -- to append while size < floor.
+    floor         INTEGER NOT NULL DEFAULT 0,
+    floor_witness TEXT NOT NULL DEFAULT '',
     created_at TEXT NOT NULL,
     closed_at  TEXT
 );
