@@ -56,6 +56,21 @@ type Reader interface {
 	// RemoteProjects lists the projects the federation's member co-ops
 	// announced.
 	RemoteProjects(ctx context.Context) ([]RemoteProject, error)
+	// OpenLog returns the node's open decision log; ErrNotFound when none
+	// is open.
+	OpenLog(ctx context.Context) (DecisionLog, error)
+	// Logs lists every decision log of the node, oldest first.
+	Logs(ctx context.Context) ([]DecisionLog, error)
+	// LogRecords returns records [from, to) of a log.
+	LogRecords(ctx context.Context, logID, from, to int64) ([][]byte, error)
+	// LogHashReader reads a log's stored tree hashes.
+	LogHashReader(ctx context.Context, logID int64) tlog.HashReader
+	// LatestCheckpoint returns the log's largest signed checkpoint;
+	// ErrNotFound before the first.
+	LatestCheckpoint(ctx context.Context, logID int64) (LogCheckpoint, error)
+	// WitnessKey returns the node's witness key; ErrNotFound before one
+	// is made.
+	WitnessKey(ctx context.Context) (WitnessKey, error)
 }
 
 // Tx is a write transaction.
@@ -111,11 +126,6 @@ type Tx interface {
 	// DeletePeer removes a co-op from the federation; ErrNotFound when it
 	// is not listed.
 	DeletePeer(ctx context.Context, actorURI string) error
-	// OpenLog returns the node's open decision log; ErrNotFound when none
-	// is open.
-	OpenLog(ctx context.Context) (DecisionLog, error)
-	// Logs lists every decision log of the node, oldest first.
-	Logs(ctx context.Context) ([]DecisionLog, error)
 	// CreateLog opens a new, empty decision log.
 	CreateLog(ctx context.Context, origin, skey, vkey string, at time.Time) (DecisionLog, error)
 	// AppendLog appends a record's exact bytes and the tree's new hashes
@@ -123,16 +133,8 @@ type Tx interface {
 	AppendLog(ctx context.Context, logID int64, data []byte) (int64, error)
 	// SavePersonal stores the plain value and salt behind a commitment.
 	SavePersonal(ctx context.Context, logID, idx int64, field, value string, salt []byte) error
-	// LogHashReader reads a log's stored tree hashes.
-	LogHashReader(ctx context.Context, logID int64) tlog.HashReader
-	// LatestCheckpoint returns the log's largest signed checkpoint;
-	// ErrNotFound before the first.
-	LatestCheckpoint(ctx context.Context, logID int64) (LogCheckpoint, error)
 	// SaveCheckpoint stores a signed checkpoint.
 	SaveCheckpoint(ctx context.Context, logID, size int64, note []byte, at time.Time) error
-	// WitnessKey returns the node's witness key; ErrNotFound before one
-	// is made.
-	WitnessKey(ctx context.Context) (WitnessKey, error)
 	// SetWitnessKey stores the node's witness key, once.
 	SetWitnessKey(ctx context.Context, k WitnessKey, at time.Time) error
 

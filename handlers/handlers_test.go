@@ -34,6 +34,7 @@ func (fakeAP) Routes(r *mux.Router) {
 
 type fixture struct {
 	db      *store.DB
+	svc     *coop.Service
 	handler http.Handler
 }
 
@@ -68,7 +69,7 @@ func newFixture(t *testing.T) fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return fixture{db: db, handler: h}
+	return fixture{db: db, svc: svc, handler: h}
 }
 
 func TestPages(t *testing.T) {
