@@ -48,6 +48,7 @@ type Config struct {
 	Database   Database   `toml:"database"`
 	Log        Log        `toml:"log"`
 	Federation Federation `toml:"federation"`
+	Witness    Witness    `toml:"witness"`
 	Dev        Dev        `toml:"dev"`
 
 	// Dir is the absolute path of the folder holding the config file,
@@ -99,6 +100,21 @@ type Federation struct {
 	RatePerHost  int64 `toml:"rate_per_host"`
 	BurstPerHost int64 `toml:"burst_per_host"`
 }
+
+// Witness is the [witness] section: witnessing of decision logs among the
+// federation's members.
+type Witness struct {
+	// Interval is how often the node signs its log's new size, sends it
+	// to its members' witnesses and checks theirs (and at once after an
+	// append made by the running node).
+	Interval Duration `toml:"interval"`
+}
+
+// Limits on the witness interval.
+const (
+	MinWitnessInterval = time.Second
+	MaxWitnessInterval = 24 * time.Hour
+)
 
 // Limits on the rate settings.
 const (
@@ -182,6 +198,7 @@ func Default() *Config {
 			RatePerHost:  50,
 			BurstPerHost: 500,
 		},
+		Witness: Witness{Interval: Duration{time.Minute}},
 	}
 }
 
@@ -503,6 +520,9 @@ func (c *Config) Validate() error {
 
 	if n := c.Federation.MaxBodyBytes; n < MinBodyBytes || n > MaxBodyBytes {
 		return bad("federation.max_body_bytes", "must be between %d and %d (64 MiB), not %d", MinBodyBytes, MaxBodyBytes, n)
+	}
+	if d := c.Witness.Interval.Duration; d < MinWitnessInterval || d > MaxWitnessInterval {
+		return bad("witness.interval", "must be between %s and %s, not %s", MinWitnessInterval, MaxWitnessInterval, d)
 	}
 	if d := c.Federation.DateSkew.Duration; d < MinDateSkew || d > MaxDateSkew {
 		return bad("federation.date_skew", "must be between %s and %s, not %s", MinDateSkew, MaxDateSkew, d)

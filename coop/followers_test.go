@@ -66,6 +66,11 @@ func (r *recorder) PublishProjectUpdate(_ context.Context, _ coop.Tx, c coop.Act
 	return nil
 }
 
+func (r *recorder) PublishEvidence(_ context.Context, _ coop.Tx, c coop.Actor, e coop.LogEvidence, _ time.Time) error {
+	r.sent = append(r.sent, fmt.Sprintf("Evidence #%d against %s by %s", e.ID, e.Origin, c.Handle))
+	return nil
+}
+
 func (r *recorder) take() []string {
 	s := r.sent
 	r.sent = nil

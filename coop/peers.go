@@ -132,6 +132,9 @@ func (s *Service) RemovePeer(ctx context.Context, target string) error {
 		if _, err := s.logEvent(ctx, tx, event{Type: "peer.removed", Subject: uri, Data: map[string]any{}}); err != nil {
 			return err
 		}
+		if err := tx.UnpinWitnessed(ctx, uri); err != nil {
+			return err
+		}
 		now := s.now()
 		switch {
 		case p.FollowState == "":

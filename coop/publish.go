@@ -67,6 +67,11 @@ type Publisher interface {
 	// from the co-op's actor c, to c's followers and the federation's
 	// peers. It reads only what the node keeps.
 	PublishProjectUpdate(ctx context.Context, tx Tx, c Actor, p Project, at time.Time) error
+	// PublishEvidence tells the co-op's followers and the federation's
+	// members, from the co-op's actor c, that a log showed two
+	// inconsistent checkpoints, with both in full. It reads only what the
+	// node keeps.
+	PublishEvidence(ctx context.Context, tx Tx, c Actor, e LogEvidence, at time.Time) error
 }
 
 // serial makes a unique, time-ordered suffix for activity ids.

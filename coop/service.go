@@ -26,6 +26,9 @@ type Service struct {
 	Publisher Publisher
 	Clock     func() time.Time
 	Rand      io.Reader
+	// OnEvidence, when set, is told of every inconsistent checkpoint
+	// found (a metric, a log line).
+	OnEvidence func(LogEvidence)
 }
 
 // now is the service's clock, to the microsecond that the store keeps.

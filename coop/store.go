@@ -61,6 +61,17 @@ type Reader interface {
 	OpenLog(ctx context.Context) (DecisionLog, error)
 	// Logs lists every decision log of the node, oldest first.
 	Logs(ctx context.Context) ([]DecisionLog, error)
+	// CheckpointAt returns the log's signed checkpoint of the given size.
+	CheckpointAt(ctx context.Context, logID, size int64) (LogCheckpoint, error)
+	// CosignedSize is the largest size of a log that a witness (by key
+	// name) cosigned; 0 when none.
+	CosignedSize(ctx context.Context, logID int64, witness string) (int64, error)
+	// WitnessedLog finds a log this node witnesses by origin.
+	WitnessedLog(ctx context.Context, origin string) (WitnessedLog, error)
+	// WitnessedLogs lists the logs this node witnesses.
+	WitnessedLogs(ctx context.Context) ([]WitnessedLog, error)
+	// EvidenceList lists the inconsistent checkpoints found, newest first.
+	EvidenceList(ctx context.Context) ([]LogEvidence, error)
 	// LogRecords returns records [from, to) of a log.
 	LogRecords(ctx context.Context, logID, from, to int64) ([][]byte, error)
 	// LogHashReader reads a log's stored tree hashes.
@@ -137,6 +148,20 @@ type Tx interface {
 	SaveCheckpoint(ctx context.Context, logID, size int64, note []byte, at time.Time) error
 	// SetWitnessKey stores the node's witness key, once.
 	SetWitnessKey(ctx context.Context, k WitnessKey, at time.Time) error
+
+	// PinWitnessed starts witnessing a log; one pinned already is left as
+	// it is.
+	PinWitnessed(ctx context.Context, w WitnessedLog) error
+	// UnpinWitnessed stops witnessing the logs of a peer.
+	UnpinWitnessed(ctx context.Context, peer string) error
+	// KeepWitnessed stores a newer checkpoint of a witnessed log.
+	KeepWitnessed(ctx context.Context, origin string, size int64, hash [32]byte, note []byte, at time.Time) error
+	// SaveEvidence keeps a pair of inconsistent checkpoints.
+	SaveEvidence(ctx context.Context, e LogEvidence) (int64, error)
+	// SaveCosignature stores a witness's cosignature line of a checkpoint.
+	SaveCosignature(ctx context.Context, logID, size int64, witness, line string, at time.Time) error
+	// SetLogFloor records the largest size a witness holds of a log.
+	SetLogFloor(ctx context.Context, logID, floor int64, witness string) error
 
 	// BumpRevision moves an actor's revision on, for a change to what it
 	// publishes that lives outside its own row (its federation list).

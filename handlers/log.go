@@ -3,6 +3,8 @@ package handlers
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -23,6 +25,64 @@ func (a *app) logRoutes(r *mux.Router) {
 	r.PathPrefix("/log/tile/").HandlerFunc(a.logTile).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/log/proof/consistency", a.logConsistency).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/log/receipt/{index:[0-9]+}", a.logReceipt).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/witness/add-checkpoint", a.addCheckpoint).Methods(http.MethodPost)
+	r.HandleFunc("/witness/checkpoint", a.witnessedCheckpoint).Methods(http.MethodGet, http.MethodHead)
+}
+
+// maxAddCheckpoint bounds an add-checkpoint body: a checkpoint with its
+// signatures and 63 proof hashes fit many times over.
+const maxAddCheckpoint = 64 << 10
+
+// addCheckpoint is this node's witness (C2SP tlog-witness): a federation
+// member sends its new checkpoint with a consistency proof from the size
+// this node last cosigned; the answer is the cosignature, or the status
+// the spec gives for each refusal.
+func (a *app) addCheckpoint(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAddCheckpoint))
+	if err != nil {
+		http.Error(w, "the request body is over 64 KiB", http.StatusRequestEntityTooLarge)
+		return
+	}
+	line, err := a.svc.AddCheckpoint(r.Context(), body)
+	var conflict *coop.SizeConflictError
+	switch {
+	case err == nil:
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write(line)
+	case errors.As(err, &conflict):
+		w.Header().Set("Content-Type", "text/x.tlog.size")
+		w.WriteHeader(http.StatusConflict)
+		fmt.Fprintf(w, "%d\n", conflict.Size)
+	case errors.Is(err, coop.ErrUnknownLog):
+		http.Error(w, err.Error(), http.StatusNotFound)
+	case errors.Is(err, coop.ErrCheckpointSignature):
+		http.Error(w, err.Error(), http.StatusForbidden)
+	case errors.Is(err, coop.ErrBadProof):
+		http.Error(w, err.Error(), http.StatusUnprocessableEntity)
+	case errors.Is(err, coop.ErrInvalidInput):
+		http.Error(w, err.Error(), http.StatusBadRequest)
+	default:
+		a.log.Error("add-checkpoint failed", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+	}
+}
+
+// witnessedCheckpoint serves the latest checkpoint this node keeps (and
+// has cosigned) of a witnessed log: a node asks its witnesses for it
+// before it signs, and refuses to append below it.
+func (a *app) witnessedCheckpoint(w http.ResponseWriter, r *http.Request) {
+	wl, err := a.svc.WitnessedLog(r.Context(), r.URL.Query().Get("origin"))
+	if err != nil {
+		a.textError(w, r, err)
+		return
+	}
+	if wl.Size == 0 {
+		a.textError(w, r, fmt.Errorf("%w: no checkpoint of %s kept yet", coop.ErrNotFound, wl.Origin))
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Write(wl.Note)
 }
 
 // textError answers a log request that failed: plain text, for clients
@@ -57,6 +117,7 @@ func (a *app) logInfo(w http.ResponseWriter, r *http.Request) {
 		"url":         info.URL,
 		"key":         info.Key,
 		"witness_key": info.WitnessKey,
+		"witness_url": a.site.URL("/witness/"),
 		"size":        info.Size,
 	})
 }

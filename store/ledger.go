@@ -373,6 +373,16 @@ func (r reader) checkpoint(ctx context.Context, logID int64, q string, args ...a
 	return c, rows.Err()
 }
 
+// CosignedSize is the largest size of a log that a witness (by key name)
+// cosigned; 0 when none.
+func (r reader) CosignedSize(ctx context.Context, logID int64, witness string) (int64, error) {
+	var n sql.NullInt64
+	if err := r.q.QueryRowContext(ctx, `SELECT max(size) FROM log_cosignatures WHERE log_id = ? AND witness = ?`, logID, witness).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: cosigned size: %w", err)
+	}
+	return n.Int64, nil
+}
+
 // SaveCosignature stores (or replaces) a witness's cosignature line of the
 // checkpoint of the given size.
 func (t *Tx) SaveCosignature(ctx context.Context, logID, size int64, witness, line string, at time.Time) error {
@@ -447,54 +457,51 @@ func (t *Tx) SetWitnessKey(ctx context.Context, k WitnessKey, at time.Time) erro
 	return nil
 }
 
-// Witnessed is the latest checkpoint this node keeps of another log.
-type Witnessed struct {
-	Origin  string
-	VKey    string
-	Size    int64
-	Hash    tlog.Hash
-	Note    []byte
-	Updated time.Time
-}
+// Witnessed is a log this node witnesses, with the latest checkpoint it
+// keeps of it.
+type Witnessed = coop.WitnessedLog
 
-// WitnessedLog returns the checkpoint kept of origin's log; ErrNotFound
-// when none is.
-func (r reader) WitnessedLog(ctx context.Context, origin string) (Witnessed, error) {
+const witnessedColumns = `origin, peer, log_url, vkey, witness_vkey, size, hash, note, updated_at`
+
+func scanWitnessed(row interface{ Scan(...any) error }) (Witnessed, error) {
 	var w Witnessed
 	var h []byte
 	var at string
-	err := r.q.QueryRowContext(ctx, `SELECT origin, vkey, size, hash, note, updated_at FROM witnessed WHERE origin = ?`, origin).
-		Scan(&w.Origin, &w.VKey, &w.Size, &h, &w.Note, &at)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Witnessed{}, ErrNotFound
-	}
-	if err != nil {
-		return Witnessed{}, fmt.Errorf("store: witnessed %s: %w", origin, err)
+	if err := row.Scan(&w.Origin, &w.Peer, &w.URL, &w.VKey, &w.WitnessVKey, &w.Size, &h, &w.Note, &at); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return Witnessed{}, ErrNotFound
+		}
+		return Witnessed{}, err
 	}
 	copy(w.Hash[:], h)
+	var err error
 	if w.Updated, err = parseTime(at); err != nil {
-		return Witnessed{}, fmt.Errorf("store: witnessed %s: %w", origin, err)
+		return Witnessed{}, err
 	}
 	return w, nil
 }
 
+// WitnessedLog returns the log of origin that this node witnesses;
+// ErrNotFound when it witnesses none by that origin.
+func (r reader) WitnessedLog(ctx context.Context, origin string) (Witnessed, error) {
+	w, err := scanWitnessed(r.q.QueryRowContext(ctx, `SELECT `+witnessedColumns+` FROM witnessed WHERE origin = ?`, origin))
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return Witnessed{}, fmt.Errorf("store: witnessed %s: %w", origin, err)
+	}
+	return w, err
+}
+
 // WitnessedLogs lists every log this node witnesses.
 func (r reader) WitnessedLogs(ctx context.Context) ([]Witnessed, error) {
-	rows, err := r.q.QueryContext(ctx, `SELECT origin, vkey, size, hash, note, updated_at FROM witnessed ORDER BY origin`)
+	rows, err := r.q.QueryContext(ctx, `SELECT `+witnessedColumns+` FROM witnessed ORDER BY origin`)
 	if err != nil {
 		return nil, fmt.Errorf("store: witnessed: %w", err)
 	}
 	defer rows.Close()
 	var ws []Witnessed
 	for rows.Next() {
-		var w Witnessed
-		var h []byte
-		var at string
-		if err := rows.Scan(&w.Origin, &w.VKey, &w.Size, &h, &w.Note, &at); err != nil {
-			return nil, fmt.Errorf("store: witnessed: %w", err)
-		}
-		copy(w.Hash[:], h)
-		if w.Updated, err = parseTime(at); err != nil {
+		w, err := scanWitnessed(rows)
+		if err != nil {
 			return nil, fmt.Errorf("store: witnessed: %w", err)
 		}
 		ws = append(ws, w)
@@ -502,28 +509,43 @@ func (r reader) WitnessedLogs(ctx context.Context) ([]Witnessed, error) {
 	return ws, rows.Err()
 }
 
-// KeepWitnessed stores w as the latest checkpoint kept of its log, if its
-// size is at least the kept one's (the caller has checked consistency).
-func (t *Tx) KeepWitnessed(ctx context.Context, w Witnessed) error {
-	if _, err := t.tx.ExecContext(ctx, `INSERT INTO witnessed (origin, vkey, size, hash, note, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (origin) DO UPDATE SET vkey = excluded.vkey, size = excluded.size, hash = excluded.hash,
-			note = excluded.note, updated_at = excluded.updated_at
-		WHERE excluded.size >= witnessed.size`,
-		w.Origin, w.VKey, w.Size, w.Hash[:], w.Note, fmtTime(w.Updated)); err != nil {
-		return fmt.Errorf("store: keep checkpoint of %s: %w", w.Origin, err)
+// PinWitnessed starts witnessing a log: its keys, as first read from its
+// node. A log witnessed already keeps its pinned keys (ErrPeerExists is
+// not returned; the row is left as it is).
+func (t *Tx) PinWitnessed(ctx context.Context, w Witnessed) error {
+	if _, err := t.tx.ExecContext(ctx, `INSERT INTO witnessed (`+witnessedColumns+`) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?)
+		ON CONFLICT (origin) DO NOTHING`,
+		w.Origin, w.Peer, w.URL, w.VKey, w.WitnessVKey, make([]byte, 32), []byte{}, fmtTime(w.Updated)); err != nil {
+		return fmt.Errorf("store: witness %s: %w", w.Origin, err)
+	}
+	return nil
+}
+
+// KeepWitnessed stores a newer checkpoint of a witnessed log (the caller
+// has checked that it is consistent with the kept one).
+func (t *Tx) KeepWitnessed(ctx context.Context, origin string, size int64, hash [32]byte, note []byte, at time.Time) error {
+	res, err := t.tx.ExecContext(ctx, `UPDATE witnessed SET size = ?, hash = ?, note = ?, updated_at = ? WHERE origin = ? AND size <= ?`,
+		size, hash[:], note, fmtTime(at), origin, size)
+	if err != nil {
+		return fmt.Errorf("store: keep checkpoint of %s: %w", origin, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("store: keep checkpoint %d of %s: not witnessed, or a larger one is kept", size, origin)
+	}
+	return nil
+}
+
+// UnpinWitnessed stops witnessing a log (its member left the
+// federation); evidence against it stays.
+func (t *Tx) UnpinWitnessed(ctx context.Context, peer string) error {
+	if _, err := t.tx.ExecContext(ctx, `DELETE FROM witnessed WHERE peer = ?`, peer); err != nil {
+		return fmt.Errorf("store: stop witnessing %s: %w", peer, err)
 	}
 	return nil
 }
 
 // Evidence is a pair of inconsistent signed checkpoints of one log.
-type Evidence struct {
-	ID      int64
-	Origin  string
-	OldNote []byte
-	NewNote []byte
-	Reason  string
-	Found   time.Time
-}
+type Evidence = coop.LogEvidence
 
 // SaveEvidence keeps a pair of inconsistent checkpoints for good.
 func (t *Tx) SaveEvidence(ctx context.Context, e Evidence) (int64, error) {

@@ -275,18 +275,25 @@ func TestCheckpointsAndCosignatures(t *testing.T) {
 func TestWitnessedKeepsLargest(t *testing.T) {
 	ctx := context.Background()
 	db := openTemp(t)
-	keep := func(size int64) {
-		t.Helper()
-		if err := db.Write(ctx, func(tx *Tx) error {
-			return tx.KeepWitnessed(ctx, Witnessed{Origin: "b.example/decision-log", VKey: "v", Size: size, Note: []byte("n"), Updated: t0})
-		}); err != nil {
-			t.Fatal(err)
-		}
+	const origin = "b.example/decision-log"
+	if err := db.Write(ctx, func(tx *Tx) error {
+		return tx.PinWitnessed(ctx, Witnessed{Origin: origin, Peer: "https://b.example/users/coop", URL: "https://b.example/log/", VKey: "v", WitnessVKey: "w", Updated: t0})
+	}); err != nil {
+		t.Fatal(err)
 	}
-	keep(7)
-	keep(3)
-	w, err := db.WitnessedLog(ctx, "b.example/decision-log")
-	if err != nil || w.Size != 7 {
-		t.Fatalf("kept %d, %v; want 7", w.Size, err)
+	keep := func(size int64) error {
+		return db.Write(ctx, func(tx *Tx) error {
+			return tx.KeepWitnessed(ctx, origin, size, [32]byte{1}, []byte("n"), t0)
+		})
+	}
+	if err := keep(7); err != nil {
+		t.Fatal(err)
+	}
+	if err := keep(3); err == nil {
+		t.Fatal("keeping a smaller checkpoint: no error")
+	}
+	w, err := db.WitnessedLog(ctx, origin)
+	if err != nil || w.Size != 7 || w.VKey != "v" {
+		t.Fatalf("kept %+v, %v; want size 7", w, err)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/coopfed/coopfed/federation/netpolicy"
+	"github.com/coopfed/coopfed/federation/witness"
 	"log/slog"
 	"net"
 	"net/http"
@@ -99,6 +101,18 @@ func serve(ctx context.Context, e *env, n *node, ln net.Listener) error {
 		// Processing an activity may queue deliveries (an Accept).
 		Wake: func() { proc.Wake(); workers.Wake() },
 	})
+	// Witnessing among the federation's members: keys pinned, our
+	// checkpoint signed and sent to each member's witness, theirs checked.
+	wit := witness.New(witness.Config{
+		Service:  n.svc,
+		Policy:   netpolicy.New(n.cfg.Dev.Hosts, n.cfg.Development()),
+		Interval: n.cfg.Witness.Interval.Duration,
+		Log:      log.With("component", "witness"),
+	})
+	n.svc.OnEvidence = func(e coop.LogEvidence) {
+		log.Error("inconsistent checkpoints of a decision log: kept as evidence and sent to the federation's members",
+			"origin", e.Origin, "evidence_id", e.ID, "reason", e.Reason)
+	}
 	h, err := handlers.New(handlers.Deps{Service: n.svc, Site: s, Log: log, Version: version, Before: []handlers.Routes{fed}})
 	if err != nil {
 		ln.Close()
@@ -123,8 +137,8 @@ func serve(ctx context.Context, e *env, n *node, ln net.Listener) error {
 	bctx, stopBackground := context.WithCancel(context.Background())
 	defer stopBackground()
 	var wg sync.WaitGroup
-	failed := make(chan error, 3) // a loop that could not run
-	for _, r := range []runner{proc, workers, backfill} {
+	failed := make(chan error, 4) // a loop that could not run
+	for _, r := range []runner{proc, workers, backfill, wit} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -76,14 +76,19 @@ CREATE TABLE witness_key (
     created_at TEXT NOT NULL
 );
 
--- The latest checkpoint this node keeps of each log it witnesses.
+-- The logs of the federation's member co-ops: their keys, pinned when
+-- first read from the member's host (log_url), and the latest checkpoint
+-- this node keeps of each (size 0 and no note before the first).
 CREATE TABLE witnessed (
-    origin     TEXT PRIMARY KEY,
-    vkey       TEXT NOT NULL,
-    size       INTEGER NOT NULL,
-    hash       BLOB NOT NULL,
-    note       BLOB NOT NULL,
-    updated_at TEXT NOT NULL
+    origin       TEXT PRIMARY KEY,
+    peer         TEXT NOT NULL,
+    log_url      TEXT NOT NULL,
+    vkey         TEXT NOT NULL,
+    witness_vkey TEXT NOT NULL,
+    size         INTEGER NOT NULL DEFAULT 0,
+    hash         BLOB NOT NULL,
+    note         BLOB NOT NULL,
+    updated_at   TEXT NOT NULL
 );
 
 -- Evidence of inconsistent checkpoints (a fork, a rewrite, a shrink) of a
