@@ -183,14 +183,61 @@ func (b *Backfiller) Peer(ctx context.Context, actorURI string) (BackfillResult,
 		}
 	}
 	if projects := idOf(actor[propProjects]); projects != "" {
-		err := b.walk(ctx, actorURI, projects, &r, func(item any) (bool, error) {
+		start := b.now()
+		listed := map[string]bool{}
+		whole, err := b.walk(ctx, actorURI, projects, &r, func(item any) (bool, error) {
+			listed[idOf(item)] = true
 			return false, b.projectItem(ctx, actorURI, projects, item, &r)
 		}, nil)
+		if err == nil && whole {
+			err = b.unlisted(ctx, actorURI, projects, listed, start, &r)
+		}
 		if err != nil {
 			return r, fmt.Errorf("backfill %s: projects: %w", actorURI, err)
 		}
 	}
 	return r, nil
+}
+
+// unlisted queues a Remove from collection, as the peer sends one, of
+// each project the peer announced that its coop:projects, read whole, no
+// longer lists: one removed while this node was away, whose own Remove
+// is older than the outbox walk reads. Only projects stored before the
+// walk began are judged, so that one added meanwhile (and delivered
+// before this runs) is not taken for removed; a removal is final.
+func (b *Backfiller) unlisted(ctx context.Context, peer, collection string, listed map[string]bool, start time.Time, r *BackfillResult) error {
+	ps, err := b.db.RemoteProjects(ctx)
+	if err != nil {
+		return err
+	}
+	for _, p := range ps {
+		if p.Coop != peer || listed[p.URI] || !sameOrigin(p.URI, peer) || !p.UpdatedAt.Before(start) {
+			continue
+		}
+		body, err := marshalDocument(map[string]any{
+			"id":     p.URI + "#backfill-remove",
+			"type":   "Remove",
+			"actor":  peer,
+			"to":     []string{asPublic},
+			"object": p.URI,
+			"target": collection,
+		})
+		if err != nil {
+			return err
+		}
+		a, err := decodeActivity(body, int64(len(body))+1)
+		if err != nil {
+			return err
+		}
+		inserted, err := b.queue(ctx, a, body)
+		if err != nil {
+			return err
+		}
+		if inserted {
+			r.Queued++
+		}
+	}
+	return nil
 }
 
 var errPeerNotOrganization = errors.New("the peer's actor is not an Organization")
@@ -215,11 +262,12 @@ func (b *Backfiller) getOwn(ctx context.Context, peer, uri string) (map[string]a
 // walk reads an OrderedCollection's pages from its first, newest first,
 // and gives each item to f until f says stop or the bounds are reached.
 // pageDone, if set, is called after each page's items and may say stop.
+// It reports whether it read the collection whole.
 func (b *Backfiller) walk(ctx context.Context, peer, collection string, r *BackfillResult,
-	f func(item any) (bool, error), pageDone func() bool) error {
+	f func(item any) (bool, error), pageDone func() bool) (whole bool, err error) {
 	c, err := b.getOwn(ctx, peer, collection)
 	if err != nil {
-		return err
+		return false, err
 	}
 	var page map[string]any
 	next := collection
@@ -235,10 +283,10 @@ func (b *Backfiller) walk(ctx context.Context, peer, collection string, r *Backf
 	for pages := 0; pages < b.maxPages; pages++ {
 		if page == nil {
 			if next == "" {
-				return nil
+				return true, nil
 			}
 			if page, err = b.getOwn(ctx, peer, next); err != nil {
-				return err
+				return false, err
 			}
 		}
 		r.Pages++
@@ -246,24 +294,26 @@ func (b *Backfiller) walk(ctx context.Context, peer, collection string, r *Backf
 		if !ok {
 			list, _ = page["items"].([]any)
 		}
-		for _, it := range list {
+		for i, it := range list {
 			if items == b.maxItems {
-				return nil
+				return false, nil
 			}
 			items++
 			r.Items++
 			stop, err := f(it)
 			if err != nil || stop {
-				return err
+				return err == nil && i == len(list)-1 && idOf(page["next"]) == "", err
 			}
 		}
 		if pageDone != nil && pageDone() {
-			return nil
+			return idOf(page["next"]) == "", nil
 		}
-		next = idOf(page["next"])
+		if next = idOf(page["next"]); next == "" {
+			return true, nil
+		}
 		page = nil
 	}
-	return nil
+	return false, nil
 }
 
 // backfillTypes are the activities of an outbox that a backfill takes.
@@ -291,7 +341,7 @@ func (b *Backfiller) outbox(ctx context.Context, peer, outbox string, r *Backfil
 		newest        string
 		fresh, stored int // on the current page
 	)
-	walkErr := b.walk(ctx, peer, outbox, r, func(item any) (bool, error) {
+	_, walkErr := b.walk(ctx, peer, outbox, r, func(item any) (bool, error) {
 		id := idOf(item)
 		if newest == "" {
 			newest = id

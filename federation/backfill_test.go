@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coopfed/coopfed/coop"
 	"github.com/coopfed/coopfed/store"
@@ -286,5 +287,88 @@ func TestBackfillFindsGaps(t *testing.T) {
 	}
 	if removed, err := n.db.RemoteProjectRemoved(ctx, tool); !removed || err != nil {
 		t.Errorf("tool removed = %v, %v; want a removed row", removed, err)
+	}
+}
+
+// TestBackfillDropsUnlisted: a project a peer announced that its
+// coop:projects, read whole, no longer lists was removed while this node
+// was away: a Remove of it is queued as the peer would send it. Not when
+// the collection was read only in part, nor for another co-op's project,
+// nor for one stored after the walk began.
+func TestBackfillDropsUnlisted(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		maxItems int
+		dropped  []string
+	}{
+		{"the collection read whole", 0, []string{"gone"}},
+		{"the collection read in part", 1, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			key := rsaKey(t, 1)
+			peer := newRemote(t, "peer.test", key)
+			n := newInboxNode(t, coop.Site{Scheme: "https", Host: "coop.test"},
+				nodeOptions{devHosts: map[string]string{"peer.test": peer.addr()}})
+			member, otherCoop := peer.actorURI("coop"), "http://else.test/users/coop"
+			g := peer.actorURI
+			if err := n.db.Write(ctx, func(tx *store.Tx) error {
+				for _, p := range []string{member, otherCoop} {
+					if err := tx.InsertPeer(ctx, coop.Peer{Actor: p, AddedAt: t0, AddedBy: "cli"}); err != nil {
+						return err
+					}
+				}
+				if err := tx.AddFollowing(ctx, n.ids["coop"], member, "https://coop.test/follows/1", "accepted", t0); err != nil {
+					return err
+				}
+				for _, p := range []coop.RemoteProject{
+					{URI: g("tool"), Coop: member, Handle: "tool", UpdatedAt: t0},
+					{URI: g("gone"), Coop: member, Handle: "gone", UpdatedAt: t0},
+					{URI: "http://else.test/users/theirs", Coop: otherCoop, Handle: "theirs", UpdatedAt: t0},
+					// Stored after the walk begins (the clock is moved on below).
+					{URI: g("fresh"), Coop: member, Handle: "fresh", UpdatedAt: t0.Add(2 * time.Hour)},
+				} {
+					if err := tx.PutRemoteProject(ctx, p); err != nil {
+						return err
+					}
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			n.advance(time.Hour)
+			peer.set("/users/coop", http.StatusOK, string(mustJSON(t, map[string]any{
+				"id": member, "type": "Organization", "inbox": member + "/inbox", "coop:projects": member + "/projects",
+				"publicKey": map[string]any{"id": member + "#main-key", "owner": member, "publicKeyPem": publicPEM(&key.PublicKey)},
+			})))
+			peer.set("/users/coop/projects", http.StatusOK, string(mustJSON(t, map[string]any{
+				"id": member + "/projects", "type": "OrderedCollection", "totalItems": 2, "first": member + "/projects/1"})))
+			peer.set("/users/coop/projects/1", http.StatusOK, string(mustJSON(t, map[string]any{
+				"id": member + "/projects/1", "type": "OrderedCollectionPage", "orderedItems": []any{g("tool")},
+				"next": member + "/projects/2"})))
+			peer.set("/users/coop/projects/2", http.StatusOK, string(mustJSON(t, map[string]any{
+				"id": member + "/projects/2", "type": "OrderedCollectionPage", "orderedItems": []any{g("other")}})))
+			for _, h := range []string{"tool", "other"} {
+				peer.set("/users/"+h, http.StatusOK, string(mustJSON(t, map[string]any{
+					"id": g(h), "type": "Group", "preferredUsername": h, "name": h})))
+			}
+			b := NewBackfiller(BackfillConfig{DB: n.db, Fetcher: n.fetcher, Clock: n.clock, MaxItems: tt.maxItems})
+			if _, err := b.Peer(ctx, member); err != nil {
+				t.Fatal(err)
+			}
+			n.process(t)
+			var dropped []string
+			for _, h := range []string{"tool", "gone", "fresh"} {
+				if removed, err := n.db.RemoteProjectRemoved(ctx, g(h)); err != nil || removed {
+					dropped = append(dropped, h)
+				}
+			}
+			if removed, err := n.db.RemoteProjectRemoved(ctx, "http://else.test/users/theirs"); err != nil || removed {
+				dropped = append(dropped, "theirs")
+			}
+			if fmt.Sprint(dropped) != fmt.Sprint(tt.dropped) {
+				t.Errorf("dropped %v, want %v", dropped, tt.dropped)
+			}
+		})
 	}
 }
