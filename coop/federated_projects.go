@@ -14,15 +14,20 @@ import (
 // coop:projects collection). Only a federation member's announcements are
 // kept.
 type RemoteProject struct {
-	URI        string // the project's Group actor
-	Coop       string // the announcing co-op's Organization actor
-	Handle     string
-	Name       string
-	Repository string
-	Licence    string
-	Tags       []string
-	Needs      []string
-	UpdatedAt  time.Time
+	URI    string // the project's Group actor
+	Coop   string // the announcing co-op's Organization actor
+	Handle string
+	Name   string
+	// Summary is the project's description as sanitized HTML (links and
+	// paragraphs kept, nothing else); SummaryText the same as plain text.
+	Summary     string
+	SummaryText string
+	Repository  string
+	Licence     string
+	Tags        []string
+	Needs       []string
+	Maintainers []string // actor URIs
+	UpdatedAt   time.Time
 }
 
 // ProjectEntry is one line of the federation's project list: a local
@@ -32,11 +37,14 @@ type ProjectEntry struct {
 	Host       string // the node the project lives on
 	Handle     string
 	Name       string
+	Summary    string // plain text
 	Repository string
 	Licence    string
 	Tags       []string
 	Needs      []string
-	Local      bool
+	// Maintainers are actor URIs.
+	Maintainers []string
+	Local       bool
 }
 
 // ProjectFilter narrows FederatedProjects; an empty field matches all.
@@ -62,7 +70,8 @@ func (f ProjectFilter) match(e ProjectEntry) bool {
 }
 
 // FederatedProjects lists the live local projects and those the
-// federation's member co-ops announced, matching f, by host then handle.
+// federation's member co-ops announced and have not removed, matching f,
+// local ones first, then by host and handle.
 func (s *Service) FederatedProjects(ctx context.Context, f ProjectFilter) ([]ProjectEntry, error) {
 	local, err := s.Store.Projects(ctx)
 	if err != nil {
@@ -74,8 +83,8 @@ func (s *Service) FederatedProjects(ctx context.Context, f ProjectFilter) ([]Pro
 	}
 	var out []ProjectEntry
 	for _, p := range local {
-		e := ProjectEntry{URI: s.Site.ActorID(p.Handle), Host: s.Site.Host, Handle: p.Handle, Name: p.Name,
-			Repository: p.Repository, Licence: p.Licence, Tags: p.Tags, Needs: p.Needs, Local: true}
+		e := ProjectEntry{URI: s.Site.ActorID(p.Handle), Host: s.Site.Host, Handle: p.Handle, Name: p.Name, Summary: p.Summary,
+			Repository: p.Repository, Licence: p.Licence, Tags: p.Tags, Needs: p.Needs, Maintainers: p.Maintainers, Local: true}
 		if f.match(e) {
 			out = append(out, e)
 		}
@@ -85,8 +94,8 @@ func (s *Service) FederatedProjects(ctx context.Context, f ProjectFilter) ([]Pro
 		if u, err := url.Parse(p.URI); err == nil {
 			host = u.Host
 		}
-		e := ProjectEntry{URI: p.URI, Host: host, Handle: p.Handle, Name: p.Name,
-			Repository: p.Repository, Licence: p.Licence, Tags: p.Tags, Needs: p.Needs}
+		e := ProjectEntry{URI: p.URI, Host: host, Handle: p.Handle, Name: p.Name, Summary: p.SummaryText,
+			Repository: p.Repository, Licence: p.Licence, Tags: p.Tags, Needs: p.Needs, Maintainers: p.Maintainers}
 		if f.match(e) {
 			out = append(out, e)
 		}

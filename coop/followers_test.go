@@ -71,6 +71,11 @@ func (r *recorder) PublishEvidence(_ context.Context, _ coop.Tx, c coop.Actor, e
 	return nil
 }
 
+func (r *recorder) PublishProjectRemoval(_ context.Context, _ coop.Tx, c coop.Actor, p coop.Project, _ time.Time) error {
+	r.sent = append(r.sent, fmt.Sprintf("Remove %s from projects of %s, removed %v", p.Handle, c.Handle, p.Removed()))
+	return nil
+}
+
 func (r *recorder) take() []string {
 	s := r.sent
 	r.sent = nil

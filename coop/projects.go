@@ -356,6 +356,50 @@ func nonNil(s []string) []string {
 	return s
 }
 
+// RemoveProject removes a live project. Its Group then answers 410 Gone
+// with a Tombstone, it leaves the co-op's coop:projects collection and the
+// lists, and its slug is never given out again (the actor's row stays).
+// With a Publisher, the co-op's followers and the federation's peers get a
+// Remove of the Group from coop:projects, and the Group's followers a
+// Delete of the Group, in the same transaction.
+func (s *Service) RemoveProject(ctx context.Context, slug string) (Project, error) {
+	var out Project
+	err := s.Store.Update(ctx, func(tx Tx) error {
+		p, err := tx.ProjectByHandle(ctx, slug)
+		if err != nil {
+			return err
+		}
+		if p.Removed() {
+			return fmt.Errorf("%w: project %q was removed", ErrGone, slug)
+		}
+		now := s.now()
+		if err := tx.RemoveActor(ctx, p.ID, now); err != nil {
+			return err
+		}
+		if out, err = tx.ProjectByHandle(ctx, p.Handle); err != nil {
+			return err
+		}
+		if _, err := s.logEvent(ctx, tx, event{Type: "project.removed", Subject: s.Site.ActorID(p.Handle), Data: map[string]any{"slug": p.Handle}}); err != nil {
+			return err
+		}
+		if s.Publisher == nil {
+			return nil
+		}
+		c, err := tx.Coop(ctx)
+		if isNotFound(err) {
+			return nil // no co-op actor announced it
+		}
+		if err != nil {
+			return err
+		}
+		return s.Publisher.PublishProjectRemoval(ctx, tx, c, out, now)
+	})
+	if err != nil {
+		return Project{}, fmt.Errorf("coop: remove project %q: %w", slug, err)
+	}
+	return out, nil
+}
+
 func equalStrings(a, b []string) bool {
 	if len(a) != len(b) {
 		return false

@@ -72,6 +72,12 @@ type Publisher interface {
 	// inconsistent checkpoints, with both in full. It reads only what the
 	// node keeps.
 	PublishEvidence(ctx context.Context, tx Tx, c Actor, e LogEvidence, at time.Time) error
+	// PublishProjectRemoval announces that p, now removed, is gone: a
+	// Remove of its Group from c's coop:projects, from c, to c's
+	// followers and the federation's peers (and into c's outbox, for a
+	// backfill), and a Delete of the Group by the Group itself to its
+	// followers and the same audience. It reads only what the node keeps.
+	PublishProjectRemoval(ctx context.Context, tx Tx, c Actor, p Project, at time.Time) error
 }
 
 // serial makes a unique, time-ordered suffix for activity ids.

@@ -245,10 +245,13 @@ func (p *Processor) process(ctx context.Context, in store.Inbound) error {
 		eff, err = p.update(ctx, a)
 	case "Delete":
 		eff = p.delete(a)
+		eff, err = p.deleteProject(ctx, a, eff)
 	case "Create":
 		eff, err = p.create(ctx, a, in)
 	case "Add":
 		eff, err = p.addProject(ctx, a)
+	case "Remove":
+		eff, err = p.removeProject(ctx, a)
 	default:
 		// Announce, Like and the rest are kept in the inbound table for
 		// later issues, and need nothing now.

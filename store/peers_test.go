@@ -73,7 +73,7 @@ func TestPeersAndRemoteProjects(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rp.Needs = []string{}
+		rp.Needs, rp.Maintainers = []string{}, []string{}
 		if diff := cmp.Diff([]coop.RemoteProject{rp}, got); diff != "" {
 			t.Errorf("RemoteProjects (-want +got):\n%s", diff)
 		}

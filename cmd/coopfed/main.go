@@ -4,7 +4,7 @@
 //	coopfed init --dir D --host H --name N
 //	coopfed serve --config D/coopfed.toml
 //	coopfed member add|list|remove|reset-password ...
-//	coopfed project add|list ...
+//	coopfed project add|list|set|remove ...
 //	coopfed followers list ACTOR [--pending] | approve|reject ACTOR FOLLOWER_URI
 //	coopfed actor set HANDLE --manual-approval on|off
 //	coopfed deliveries list [--state S] [--limit N] | retry ID...|--all-dead
@@ -53,7 +53,7 @@ func init() {
 		{"init", "create a node's config, database and keys", runInit},
 		{"serve", "run the node", runServe},
 		{"member", "add, list, remove members, reset a password", runMember},
-		{"project", "add and list projects", runProject},
+		{"project", "add, list, change and remove projects", runProject},
 		{"post", "post as a local actor, to its followers or as a direct message", runPost},
 		{"follow", "make a local actor follow a remote account", runFollow},
 		{"unfollow", "undo a follow", runUnfollow},

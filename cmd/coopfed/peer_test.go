@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -167,106 +166,5 @@ func TestTwoNodesPeer(t *testing.T) {
 	}
 	if out := mustCLI(t, "peer", "list", "--config", cfgA); !strings.Contains(out, "0 peers") {
 		t.Errorf("peer list after remove:\n%s", out)
-	}
-}
-
-// TestTwoNodesProjects: a project added on alpha reaches beta, which
-// follows alpha's co-op, as a readable Note; beta stores the project
-// itself only once alpha's co-op is a member of its federation.
-func TestTwoNodesProjects(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs two nodes")
-	}
-	ctx := coop.AsAdmin(context.Background())
-	lnA, errA := net.Listen("tcp", "127.0.0.1:0")
-	lnB, errB := net.Listen("tcp", "127.0.0.1:0")
-	if errA != nil || errB != nil {
-		t.Fatal(errA, errB)
-	}
-	a, _ := startNodeOn(t, lnA, "alpha.test", map[string]string{"beta.test": lnB.Addr().String()})
-	b, _ := startNodeOn(t, lnB, "beta.test", map[string]string{"alpha.test": lnA.Addr().String()})
-	cfgA, cfgB := a.cfg.Dir+"/"+configFile, b.cfg.Dir+"/"+configFile
-
-	// beta follows alpha's co-op, as anyone may: read access only.
-	mustCLI(t, "follow", "coop", "@coop@alpha.test", "--config", cfgB)
-	eventually(t, 20*time.Second, "alpha accepts beta's follow", func() bool {
-		c, _ := b.db.Coop(ctx)
-		fs, err := b.db.Following(ctx, c.ID)
-		return followersOf(t, a.db, "coop") == 1 && err == nil && len(fs) == 1 && fs[0].State == "accepted"
-	})
-
-	processed := func(activityID string) bool {
-		ins, err := b.db.InboundByActivityID(ctx, activityID)
-		return err == nil && len(ins) == 1 && ins[0].State == "done"
-	}
-	mustCLI(t, "project", "add", "early", "--name", "Early Bird", "--summary", "Comes first.",
-		"--repo", "https://git.example/early", "--licence", "MIT", "--tag", "go", "--config", cfgA)
-	eventually(t, 20*time.Second, "beta reads the announcement of early", func() bool {
-		for _, n := range notesTo(t, b.db, "coop") {
-			if n.ActorURI == "http://alpha.test/users/coop" && strings.Contains(n.Content, "New project: Early Bird — Comes first.") &&
-				strings.Contains(n.Content, "https://git.example/early") && strings.Contains(n.Content, "MIT") {
-				return true
-			}
-		}
-		return false
-	})
-	eventually(t, 20*time.Second, "beta processes the Add of early", func() bool { return processed("http://alpha.test/users/early#add") })
-	if out := mustCLI(t, "projects", "--config", cfgB); strings.Contains(out, "early") {
-		t.Errorf("beta stored a project from a co-op outside its federation:\n%s", out)
-	}
-
-	// Once alpha is a member of beta's federation, its projects are stored.
-	mustCLI(t, "peer", "add", "@coop@alpha.test", "--config", cfgB)
-	mustCLI(t, "project", "add", "later", "--name", "Later", "--repo", "https://git.example/later",
-		"--licence", "AGPL-3.0-or-later", "--tag", "go", "--tag", "fediverse", "--need", "review", "--config", cfgA)
-	mustCLI(t, "project", "add", "home", "--name", "Home", "--tag", "go", "--config", cfgB)
-	eventually(t, 20*time.Second, "beta processes the Add of later", func() bool { return processed("http://alpha.test/users/later#add") })
-
-	out := mustCLI(t, "projects", "--config", cfgB)
-	if !regexp.MustCompile(`@home@beta.test\s+Home`).MatchString(out) ||
-		!regexp.MustCompile(`@later@alpha.test\s+Later\s+AGPL-3.0-or-later\s+fediverse,go\s+review\s+https://git.example/later`).MatchString(out) ||
-		strings.Contains(out, "early") || !strings.Contains(out, "2 projects") {
-		t.Errorf("projects on beta:\n%s", out)
-	}
-	for _, tt := range []struct {
-		args []string
-		want []string
-	}{
-		{[]string{"--coop", "alpha.test"}, []string{"@later@alpha.test"}},
-		{[]string{"--tag", "fediverse"}, []string{"@later@alpha.test"}},
-		{[]string{"--need", "Review"}, []string{"@later@alpha.test"}},
-		{[]string{"--tag", "go"}, []string{"@home@beta.test", "@later@alpha.test"}},
-		{[]string{"--coop", "gamma.test"}, nil},
-	} {
-		out := mustCLI(t, append(append([]string{"projects"}, tt.args...), "--config", cfgB)...)
-		if !strings.Contains(out, fmt.Sprintf("%d projects", len(tt.want))) {
-			t.Errorf("projects %v:\n%s", tt.args, out)
-		}
-		for _, w := range tt.want {
-			if !strings.Contains(out, w) {
-				t.Errorf("projects %v lacks %s:\n%s", tt.args, w, out)
-			}
-		}
-	}
-
-	// A change reaches beta as an Update{Group} from alpha's co-op.
-	out = mustCLI(t, "project", "set", "later", "--name", "Later, renamed", "--need", "design", "--need", "review", "--config", cfgA)
-	if !strings.Contains(out, "revision 2") {
-		t.Errorf("project set:\n%s", out)
-	}
-	eventually(t, 20*time.Second, "beta stores the change of later", func() bool {
-		out := mustCLI(t, "projects", "--need", "design", "--config", cfgB)
-		return regexp.MustCompile(`@later@alpha.test\s+Later, renamed\s+AGPL-3.0-or-later\s+fediverse,go\s+design,review`).MatchString(out)
-	})
-
-	// alpha's co-op lists its projects in coop:projects.
-	doc := getNodeJSON(t, lnA, "alpha.test", "http://alpha.test/users/coop")
-	if doc["coop:projects"] != "http://alpha.test/users/coop/projects" {
-		t.Fatalf("coop:projects = %v", doc["coop:projects"])
-	}
-	page := getNodeJSON(t, lnA, "alpha.test", "http://alpha.test/users/coop/projects?page=true")
-	want := []any{"http://alpha.test/users/later", "http://alpha.test/users/early"}
-	if items, _ := page["orderedItems"].([]any); fmt.Sprint(items) != fmt.Sprint(want) {
-		t.Errorf("projects page = %v", page)
 	}
 }

@@ -15,6 +15,7 @@ func runProject(ctx context.Context, e *env, args []string) error {
 		{"add", "add a project (a Group actor)", projectAdd},
 		{"list", "list the projects", projectList},
 		{"set", "change a project (Update sent to its followers, the co-op's and the peers)", projectSet},
+		{"remove", "remove a project (its Group answers 410 Gone; Remove and Delete sent; the slug is never reused)", projectRemove},
 	})
 }
 
@@ -126,5 +127,22 @@ func projectSet(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "project @%s is at revision %d (Update queued to its followers and the co-op's)\n", n.svc.Site.Acct(p.Handle), p.Revision)
+	return nil
+}
+
+func projectRemove(ctx context.Context, e *env, args []string) error {
+	fs := newFlags("project remove", "project remove SLUG [--config PATH]", e.stderr)
+	path := configFlag(fs)
+	pos, n, err := setup(ctx, fs, path, args, 1, "SLUG")
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	p, err := n.svc.RemoveProject(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "removed project @%s: its actor answers 410 Gone; Remove and Delete queued to the co-op's followers, the peers and the project's followers\n",
+		n.svc.Site.Acct(p.Handle))
 	return nil
 }
