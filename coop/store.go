@@ -61,6 +61,9 @@ type Reader interface {
 	OpenLog(ctx context.Context) (DecisionLog, error)
 	// Logs lists every decision log of the node, oldest first.
 	Logs(ctx context.Context) ([]DecisionLog, error)
+	// Checkpoints lists every checkpoint of a log the node signed, by
+	// size, each with its cosignatures.
+	Checkpoints(ctx context.Context, logID int64) ([]LogCheckpoint, error)
 	// CheckpointAt returns the log's signed checkpoint of the given size.
 	CheckpointAt(ctx context.Context, logID, size int64) (LogCheckpoint, error)
 	// CosignedSize is the largest size of a log that a witness (by key

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -330,6 +331,37 @@ func (r reader) LatestCheckpoint(ctx context.Context, logID int64) (Checkpoint, 
 	return r.checkpoint(ctx, logID, `SELECT size, note, signed_at FROM log_checkpoints WHERE log_id = ? ORDER BY size DESC LIMIT 1`, logID)
 }
 
+// Checkpoints lists every checkpoint of a log this node signed, by size,
+// each with its cosignatures.
+func (r reader) Checkpoints(ctx context.Context, logID int64) ([]Checkpoint, error) {
+	rows, err := r.q.QueryContext(ctx, `SELECT size FROM log_checkpoints WHERE log_id = ? ORDER BY size`, logID)
+	if err != nil {
+		return nil, fmt.Errorf("store: checkpoints: %w", err)
+	}
+	var sizes []int64
+	for rows.Next() {
+		var n int64
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: checkpoints: %w", err)
+		}
+		sizes = append(sizes, n)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: checkpoints: %w", err)
+	}
+	out := make([]Checkpoint, 0, len(sizes))
+	for _, n := range sizes {
+		c, err := r.CheckpointAt(ctx, logID, n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
 // CheckpointAt returns the signed checkpoint of the given size.
 func (r reader) CheckpointAt(ctx context.Context, logID, size int64) (Checkpoint, error) {
 	return r.checkpoint(ctx, logID, `SELECT size, note, signed_at FROM log_checkpoints WHERE log_id = ? AND size = ?`, logID, size)
@@ -577,4 +609,21 @@ func (r reader) EvidenceList(ctx context.Context) ([]Evidence, error) {
 		es = append(es, e)
 	}
 	return es, rows.Err()
+}
+
+// Backup writes a consistent copy of the whole database to path with
+// VACUUM INTO, while the node runs: readers and the writer go on. The file
+// is created with mode 0600 first, since it holds every private key (the
+// actors', the log's, the witness's). path must not exist.
+func (db *DB) Backup(ctx context.Context, path string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("store: backup: %w", err)
+	}
+	f.Close()
+	if _, err := db.write.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
+		os.Remove(path)
+		return fmt.Errorf("store: backup to %s: %w", path, err)
+	}
+	return nil
 }

@@ -63,6 +63,8 @@ func init() {
 		{"peer", "add, remove, list the co-ops that form this node's federation", runPeer},
 		{"projects", "list local and federated projects [--coop HOST] [--tag T] [--need N]", runProjects},
 		{"block", "block a remote domain or account; lift a block; list blocks", runBlock},
+		{"log", "show, verify and prove the decision log; list the logs this node witnesses", runLog},
+		{"backup", "write a consistent copy of the database (with every private key) while the node runs", runBackup},
 		{"version", "print the version", runVersion},
 		{"help", "list the commands", runHelp},
 	}
