@@ -177,6 +177,9 @@ func NewHasherAt(n int64, r tlog.HashReader) (*Hasher, error) {
 // N returns the number of records appended.
 func (h *Hasher) N() int64 { return h.n }
 
+// leafPrefix is RFC 6962's domain separation byte of a leaf hash.
+var leafPrefix = []byte{0}
+
 // Append adds the next record and returns the hashes to store for it, as
 // tlog.StoredHashes would. The slice is reused by the next call.
 func (h *Hasher) Append(record []byte) []tlog.Hash {
@@ -184,7 +187,7 @@ func (h *Hasher) Append(record []byte) []tlog.Hash {
 		h.leaf = sha256.New()
 	}
 	h.leaf.Reset()
-	h.leaf.Write([]byte{0})
+	h.leaf.Write(leafPrefix)
 	h.leaf.Write(record)
 	return h.appendHash(tlog.Hash(h.leaf.Sum(h.sum[:0])))
 }
