@@ -51,6 +51,9 @@ func FuzzOpenCheckpoint(f *testing.F) {
 			if !bytes.HasPrefix(msg, []byte(sc.Checkpoint.String()+"\n")) {
 				t.Fatalf("opened %+v from %q", sc.Checkpoint, msg)
 			}
+			if peek, err := PeekCheckpoint(msg); err != nil || peek != sc.Checkpoint {
+				t.Fatalf("PeekCheckpoint = %+v, %v; opened %+v", peek, err, sc.Checkpoint)
+			}
 			if len(sc.Cosignatures) != n {
 				t.Fatalf("OpenCheckpoint found %d cosignatures, CountCosignatures %d", len(sc.Cosignatures), n)
 			}
