@@ -30,6 +30,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzCheckDigest$$' -fuzztime=$(FUZZTIME) ./federation/sig/
 	$(GO) test -run='^$$' -fuzz='^FuzzParseCheckpoint$$' -fuzztime=$(FUZZTIME) ./ledger/
 	$(GO) test -run='^$$' -fuzz='^FuzzOpenCheckpoint$$' -fuzztime=$(FUZZTIME) ./ledger/
+	$(GO) test -run='^$$' -fuzz='^FuzzParseCosignature$$' -fuzztime=$(FUZZTIME) ./ledger/
 	$(GO) test -run='^$$' -fuzz='^FuzzParseTilePath$$' -fuzztime=$(FUZZTIME) ./ledger/
 	$(GO) test -run='^$$' -fuzz='^FuzzParseEntryBundle$$' -fuzztime=$(FUZZTIME) ./ledger/
 	$(GO) test -run='^$$' -fuzz='^FuzzParseProof$$' -fuzztime=$(FUZZTIME) ./ledger/

@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"bytes"
+	"encoding/base64"
 	"os"
 	"testing"
 
@@ -160,6 +161,40 @@ func FuzzParseRecord(f *testing.F) {
 		back, err := r.Encode()
 		if err != nil || !bytes.Equal(back, b) {
 			t.Fatalf("accepted %q, writes %q, %v", b, back, err)
+		}
+	})
+}
+
+func FuzzParseCosignature(f *testing.F) {
+	k := newTestKeys(f, 1)
+	w := k.witnesses[0]
+	c := Checkpoint{Origin: testOrigin, N: 10, Hash: EmptyHash}
+	line, err := Cosign(c, w, testTime)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(w.Verifier().String(), []byte(c.String()), line)
+	f.Add("witness.example.com/w1+8d66cf3f+BAAA", []byte(specCheckpoint), []byte(specCosig))
+	f.Fuzz(func(t *testing.T, vkey string, text, line []byte) {
+		if v, err := NewWitnessVerifier(vkey); err == nil && v.String() != vkey {
+			t.Fatalf("accepted vkey %q, writes %q", vkey, v.String())
+		}
+		sigs, err := parseSigLines(line)
+		if err != nil {
+			return
+		}
+		for _, s := range sigs {
+			_, b64, _ := bytes.Cut([]byte(s.line[len("— "):]), []byte(" "))
+			raw, err := base64.StdEncoding.DecodeString(string(b64))
+			if err != nil {
+				t.Fatalf("parseSigLines accepted bad base64 %q", b64)
+			}
+			if w.Verifier().Verify(text, raw[4:]) {
+				// Only our own cosignatures of a checkpoint verify.
+				if _, err := ParseCheckpoint(text); err != nil {
+					t.Fatalf("a cosignature of %q verified", text)
+				}
+			}
 		}
 	})
 }
