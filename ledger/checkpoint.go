@@ -67,6 +67,17 @@ func ParseCheckpoint(text []byte) (Checkpoint, error) {
 	return c, nil
 }
 
+// PeekCheckpoint returns the checkpoint of a signed note without
+// verifying any signature: only to pick the keys to open it with (a
+// witness learns which log a submitted checkpoint claims to be from).
+func PeekCheckpoint(msg []byte) (Checkpoint, error) {
+	text, _, err := splitNote(msg)
+	if err != nil {
+		return Checkpoint{}, err
+	}
+	return ParseCheckpoint(text)
+}
+
 // SignCheckpoint returns c as a signed note, signed by the log key, whose
 // name must be c's origin. Sign only a size that is durably stored.
 func SignCheckpoint(c Checkpoint, signer note.Signer) ([]byte, error) {
@@ -102,7 +113,19 @@ type SignedCheckpoint struct {
 // requires; a signature from a known key that fails to verify fails the
 // whole note (ErrSignature), as it recommends.
 func OpenCheckpoint(msg []byte, origin string, logVerifier note.Verifier, witnesses []note.Verifier) (*SignedCheckpoint, error) {
-	vs := append([]note.Verifier{logVerifier}, witnesses...)
+	// A witness listed twice would make note.VerifierList ambiguous.
+	type key struct {
+		name string
+		hash uint32
+	}
+	seen := map[key]bool{{logVerifier.Name(), logVerifier.KeyHash()}: true}
+	vs := []note.Verifier{logVerifier}
+	for _, w := range witnesses {
+		if k := (key{w.Name(), w.KeyHash()}); !seen[k] {
+			seen[k] = true
+			vs = append(vs, w)
+		}
+	}
 	n, err := note.Open(msg, note.VerifierList(vs...))
 	if err != nil {
 		var inv *note.InvalidSignatureError

@@ -186,6 +186,14 @@ func TestOpenCheckpoint(t *testing.T) {
 	if _, err := OpenCheckpoint(served, "example.org/other", k.logVerifier, nil); !errors.Is(err, ErrOrigin) {
 		t.Errorf("other origin: %v, want ErrOrigin", err)
 	}
+	// A witness listed twice counts once.
+	if sc, err := OpenCheckpoint(served, testOrigin, k.logVerifier, append(k.wVerifiers, k.wVerifiers[0])); err != nil || len(sc.Cosignatures) != 1 {
+		t.Errorf("witness listed twice: %+v, %v", sc, err)
+	}
+	// Peeking reads the claimed checkpoint, and nothing is verified.
+	if got, err := PeekCheckpoint(bad); err != nil || got != c {
+		t.Errorf("PeekCheckpoint = %+v, %v", got, err)
+	}
 	// A log key named otherwise does not sign.
 	if _, err := SignCheckpoint(Checkpoint{Origin: "example.org/other", N: 0, Hash: EmptyHash}, k.logSigner); err == nil {
 		t.Error("SignCheckpoint with another origin's key: no error")

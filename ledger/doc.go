@@ -4,7 +4,9 @@
 // does no I/O: storage is reached through tlog.HashReader and record
 // callbacks, time is an argument, and nothing is logged. It imports only
 // the standard library, golang.org/x/mod/sumdb/{tlog,note},
-// filippo.io/torchwood (the C2SP formats) and github.com/gowebpki/jcs.
+// filippo.io/torchwood (the C2SP formats) and github.com/gowebpki/jcs;
+// never store, coop, federation or handlers (TestImports). Values are
+// safe for concurrent use except a Hasher, which is one caller's.
 //
 // # Records
 //
@@ -43,6 +45,16 @@
 // A receipt is a c2sp.org/tlog-proof@v1 text with the record as its
 // extra data: offline-verifiable with the log's and the witnesses' keys
 // (VerifyReceipt).
+//
+// # Witnessing
+//
+// A witness keeps the last checkpoint it accepted for each log, checks the
+// next one with CheckAdvance (same origin, no shrink, no fork at one
+// size, a valid consistency proof) and only then cosigns it. A node that
+// starts, or is about to sign, checks its own tree against the highest
+// checkpoint its witnesses hold (VerifyWitnessed with its local tree as
+// cur): ReasonShrink there means it was restored from an old backup, and
+// it must not append.
 //
 // # Verifying
 //

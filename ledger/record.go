@@ -78,6 +78,13 @@ func validChannel(c string) bool {
 	return false
 }
 
+// validTime reports whether t can be a record's time: not the zero
+// time, and with a four-digit year after year 0.
+func validTime(t time.Time) bool {
+	y := t.UTC().Year()
+	return !t.IsZero() && y >= 1 && y <= 9999
+}
+
 // Encode returns the record's log entry: the RFC 8785 canonical JSON of
 //
 //	{"channel":…,"data":{…},"principal":…,"state":…,"subject":…,"time":…,"type":…}
@@ -90,7 +97,7 @@ func (r Record) Encode() ([]byte, error) {
 	if !validChannel(r.Channel) {
 		return nil, fmt.Errorf("%w %q", ErrChannel, r.Channel)
 	}
-	if r.Time.IsZero() || r.Time.UTC().Year() < 1 || r.Time.UTC().Year() > 9999 {
+	if !validTime(r.Time) {
 		return nil, ErrTime
 	}
 	for _, s := range []string{r.Type, r.Principal, r.Subject, r.StateHash} {
@@ -310,7 +317,7 @@ func ParseRecord(b []byte) (Record, error) {
 		return Record{}, fmt.Errorf("%w %q", ErrChannel, r.Channel)
 	}
 	r.Time, err = time.Parse(TimeFormat, ts)
-	if err != nil || r.Time.Format(TimeFormat) != ts {
+	if err != nil || r.Time.Format(TimeFormat) != ts || !validTime(r.Time) {
 		return Record{}, fmt.Errorf("%w: %q", ErrTime, ts)
 	}
 	data, ok := raw["data"].(map[string]any)

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"hash"
 	"strings"
 
 	"filippo.io/torchwood"
@@ -146,7 +147,8 @@ type Hasher struct {
 	n      int64
 	edge   []tlog.Hash // roots of the complete subtrees, largest first
 	stored []tlog.Hash
-	leaf   []byte
+	leaf   hash.Hash // reused: no copy of the record, no allocation
+	sum    [sha256.Size]byte
 	node   [1 + 2*tlog.HashSize]byte
 }
 
@@ -175,11 +177,19 @@ func NewHasherAt(n int64, r tlog.HashReader) (*Hasher, error) {
 // N returns the number of records appended.
 func (h *Hasher) N() int64 { return h.n }
 
+// leafPrefix is RFC 6962's domain separation byte of a leaf hash.
+var leafPrefix = []byte{0}
+
 // Append adds the next record and returns the hashes to store for it, as
 // tlog.StoredHashes would. The slice is reused by the next call.
 func (h *Hasher) Append(record []byte) []tlog.Hash {
-	h.leaf = append(append(h.leaf[:0], 0), record...)
-	return h.appendHash(sha256.Sum256(h.leaf))
+	if h.leaf == nil {
+		h.leaf = sha256.New()
+	}
+	h.leaf.Reset()
+	h.leaf.Write(leafPrefix)
+	h.leaf.Write(record)
+	return h.appendHash(tlog.Hash(h.leaf.Sum(h.sum[:0])))
 }
 
 // AppendRecordHash is Append for a record whose hash (tlog.RecordHash) is known.
