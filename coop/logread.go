@@ -51,7 +51,7 @@ func (s *Service) SignedCheckpoint(ctx context.Context) ([]byte, error) {
 func withCosignatures(c LogCheckpoint) ([]byte, error) {
 	lines := make([][]byte, 0, len(c.Cosignatures))
 	for _, cs := range c.Cosignatures {
-		lines = append(lines, []byte(cs.Line))
+		lines = append(lines, []byte(cs.Line+"\n"))
 	}
 	msg, err := ledger.AddCosignatures(c.Note, lines...)
 	if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"github.com/coopfed/coopfed/coop"
 	"testing"
 )
 
@@ -10,7 +11,7 @@ func TestActorBenchRuns(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts servers and loads them")
 	}
-	if err := benchActor(context.Background(), []string{"-rounds", "1", "-duration", "200ms", "-concurrency", "2"}); err != nil {
+	if err := benchActor(coop.AsAdmin(context.Background()), []string{"-rounds", "1", "-duration", "200ms", "-concurrency", "2"}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -31,7 +32,7 @@ func TestInboxBenchRuns(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a node and loads it")
 	}
-	if err := benchInbox(context.Background(), []string{"-rounds", "1", "-n", "20", "-duration", "50ms", "-concurrency", "2", "-senders", "2"}); err != nil {
+	if err := benchInbox(coop.AsAdmin(context.Background()), []string{"-rounds", "1", "-n", "20", "-duration", "50ms", "-concurrency", "2", "-senders", "2"}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -41,7 +42,7 @@ func TestFanoutBenchRuns(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts servers and delivery workers")
 	}
-	if err := benchFanout(context.Background(), []string{"-rounds", "1", "-inboxes", "20", "-servers", "2"}); err != nil {
+	if err := benchFanout(coop.AsAdmin(context.Background()), []string{"-rounds", "1", "-inboxes", "20", "-servers", "2"}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -51,7 +52,7 @@ func TestRSSBenchRuns(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and starts coopfed")
 	}
-	if err := benchRSS(context.Background(), []string{"-rounds", "1", "-followers", "20", "-hosts", "5", "-servers", "2", "-settle", "1500ms"}); err != nil {
+	if err := benchRSS(coop.AsAdmin(context.Background()), []string{"-rounds", "1", "-followers", "20", "-hosts", "5", "-servers", "2", "-settle", "1500ms"}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -61,7 +62,7 @@ func TestKillBenchRuns(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds coopfed and kills it 20 times")
 	}
-	if err := benchKill(context.Background(), []string{"-kills", "20", "-drain", "40s"}); err != nil {
+	if err := benchKill(coop.AsAdmin(context.Background()), []string{"-kills", "20", "-drain", "40s"}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -301,8 +301,11 @@ func (w *Witnessing) push(ctx context.Context, l coop.WitnessedLog, signed []byt
 // the size kept, and has coop check them (a fork shown to someone else is
 // found here).
 func (w *Witnessing) check(ctx context.Context, l coop.WitnessedLog) error {
-	if l.Size == 0 {
-		return nil
+	// The kept size as of now: the member's push may have moved it since
+	// the round began.
+	l, err := w.cfg.Service.WitnessedLog(ctx, l.Origin)
+	if err != nil || l.Size == 0 {
+		return err
 	}
 	signed, _, err := w.get(ctx, l.URL+"checkpoint")
 	if err != nil {
@@ -326,7 +329,7 @@ func (w *Witnessing) check(ctx context.Context, l coop.WitnessedLog) error {
 			return err
 		}
 	}
-	return w.cfg.Service.CheckServedCheckpoint(ctx, l.Origin, signed, proof)
+	return w.cfg.Service.CheckServedCheckpoint(ctx, l.Origin, l.Size, signed, proof)
 }
 
 type response struct {
