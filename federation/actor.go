@@ -142,10 +142,16 @@ func (s *Server) render(ctx context.Context, a coop.Actor) (*rendered, error) {
 		if a.Removed() {
 			body, err = tombstoneDocument(s.site, a)
 		} else {
-			body, err = actorDocument(s.site, a, &p)
+			body, err = actorDocument(s.site, a, &p, nil)
 		}
 	default:
-		body, err = actorDocument(s.site, a, nil)
+		var dl *coop.LogInfo
+		if a.Kind == coop.KindOrganization {
+			if dl, err = decisionLogOf(ctx, s.store, s.site); err != nil {
+				return nil, err
+			}
+		}
+		body, err = actorDocument(s.site, a, nil, dl)
 	}
 	if err != nil {
 		return nil, err
@@ -206,4 +212,21 @@ func etagMatches(header, etag string) bool {
 		}
 	}
 	return false
+}
+
+// decisionLogOf is the decision log the co-op's Organization publishes;
+// nil before the node has one.
+func decisionLogOf(ctx context.Context, r coop.Reader, site coop.Site) (*coop.LogInfo, error) {
+	l, err := r.OpenLog(ctx)
+	if errors.Is(err, coop.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	w, err := r.WitnessKey(ctx)
+	if err != nil && !errors.Is(err, coop.ErrNotFound) {
+		return nil, err
+	}
+	return &coop.LogInfo{Origin: l.Origin, URL: site.LogURL(), Key: l.VKey, WitnessKey: w.VKey}, nil
 }

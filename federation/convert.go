@@ -69,6 +69,7 @@ const (
 	propMembers       = "coop:members"
 	propFederation    = "coop:federation"
 	propProjects      = "coop:projects"
+	propDecisionLog   = "coop:decisionLog"
 )
 
 // actorType is what Person, Group and Organization have in common.
@@ -106,8 +107,9 @@ func (u *urls) id(raw string) vocab.JSONLDIdProperty {
 }
 
 // actorDocument renders a live actor. p holds the project's details when
-// the actor is a Group, and is nil otherwise.
-func actorDocument(site coop.Site, a coop.Actor, p *coop.Project) ([]byte, error) {
+// the actor is a Group, and is nil otherwise; dl is the decision log an
+// Organization publishes (nil before it has one).
+func actorDocument(site coop.Site, a coop.Actor, p *coop.Project, dl *coop.LogInfo) ([]byte, error) {
 	var obj actorType
 	switch a.Kind {
 	case coop.KindPerson:
@@ -209,6 +211,18 @@ func actorDocument(site coop.Site, a coop.Actor, p *coop.Project) ([]byte, error
 		m[propMembers] = membersURL(site, a.Handle)
 		m[propFederation] = site.Federation(a.Handle)
 		m[propProjects] = site.Projects(a.Handle)
+		if dl != nil {
+			// Where the log is served (C2SP tlog-tiles), the key its
+			// checkpoints are signed with, and the node's witness key,
+			// whose cosignatures of its members' logs count.
+			m[propDecisionLog] = map[string]any{
+				"type":            "coop:DecisionLog",
+				"url":             dl.URL,
+				"coop:origin":     dl.Origin,
+				"coop:logKey":     dl.Key,
+				"coop:witnessKey": dl.WitnessKey,
+			}
+		}
 	}
 	return marshalDocument(m)
 }

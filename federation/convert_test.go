@@ -244,7 +244,7 @@ func TestProjectFacts(t *testing.T) {
 	})
 	t.Run("a group without details still has coop: lists", func(t *testing.T) {
 		a := coop.Actor{Kind: coop.KindGroup, Handle: "bare", Name: "Bare", PublicKeyPEM: "PEM", CreatedAt: t0}
-		body, err := actorDocument(testSite, a, &coop.Project{Actor: a})
+		body, err := actorDocument(testSite, a, &coop.Project{Actor: a}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"github.com/coopfed/coopfed/ledger"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -96,6 +97,23 @@ func newFixture(t testing.TB) *fixture {
 		}
 		if _, err := insert(actor(coop.KindOrganization, "coop", "Example Co-op",
 			"We build tools.\n\nTogether & <fairly>.\nOne line more.")); err != nil {
+			return err
+		}
+		// The decision log, with keys from a fixed seed, so that the
+		// Organization's coop:decisionLog is the same in every run.
+		seed := bytes.NewReader(bytes.Repeat([]byte{7}, 64))
+		skey, vkey, err := ledger.GenerateLogKey(seed, "coop.example/decision-log")
+		if err != nil {
+			return err
+		}
+		if _, err := tx.CreateLog(ctx, "coop.example/decision-log", skey, vkey, t0); err != nil {
+			return err
+		}
+		wskey, wvkey, err := ledger.GenerateWitnessKey(bytes.NewReader(bytes.Repeat([]byte{9}, 32)), "coop.example/witness")
+		if err != nil {
+			return err
+		}
+		if err := tx.SetWitnessKey(ctx, coop.WitnessKey{Name: "coop.example/witness", SKey: wskey, VKey: wvkey}, t0); err != nil {
 			return err
 		}
 		for _, m := range []coop.Actor{

@@ -97,7 +97,7 @@ func peerInboxes(ctx context.Context, tx coop.Tx) ([]delivery.Recipient, error) 
 // projectGroup is p's Group document as served, without its @context, to
 // embed in an activity.
 func projectGroup(site coop.Site, p coop.Project) (map[string]any, error) {
-	doc, err := actorDocument(site, p.Actor, &p)
+	doc, err := actorDocument(site, p.Actor, &p, nil)
 	if err != nil {
 		return nil, err
 	}

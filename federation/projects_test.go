@@ -102,7 +102,7 @@ func TestProjectSummary(t *testing.T) {
 		Summary: "Shared tooling.\n\nFor <co-ops> & friends.", CreatedAt: t0},
 		Repository: "https://git.example/tool", Licence: "MIT", Tags: []string{"go"}, Needs: []string{"review"},
 		Maintainers: []string{"https://coop.example/users/alice"}}
-	doc, err := actorDocument(testSite, p.Actor, &p)
+	doc, err := actorDocument(testSite, p.Actor, &p, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

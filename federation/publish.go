@@ -202,7 +202,14 @@ func (p *Publisher) PublishActorUpdate(ctx context.Context, tx coop.Tx, a coop.A
 		}
 		proj = &pr
 	}
-	doc, err := actorDocument(p.site, a, proj)
+	var dl *coop.LogInfo
+	if a.Kind == coop.KindOrganization {
+		var err error
+		if dl, err = decisionLogOf(ctx, tx, p.site); err != nil {
+			return err
+		}
+	}
+	doc, err := actorDocument(p.site, a, proj, dl)
 	if err != nil {
 		return err
 	}
