@@ -1,7 +1,6 @@
 package coop
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -126,11 +125,15 @@ func (s *Service) AddCheckpoint(ctx context.Context, body []byte) ([]byte, error
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidInput, err)
 	}
-	origin, _, _ := bytes.Cut(signed, []byte("\n"))
+	peek, err := ledger.PeekCheckpoint(signed)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidInput, err)
+	}
+	origin := peek.Origin
 	var line []byte
 	var evidence *LogEvidence
 	err = s.Store.Update(ctx, func(tx Tx) error {
-		w, err := tx.WitnessedLog(ctx, string(origin))
+		w, err := tx.WitnessedLog(ctx, origin)
 		if isNotFound(err) {
 			return fmt.Errorf("%w: %q", ErrUnknownLog, origin)
 		}
