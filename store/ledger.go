@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/coopfed/coopfed/coop"
+	"github.com/coopfed/coopfed/ledger"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -112,6 +113,14 @@ var ErrLogClosed = errors.New("store: the decision log is closed")
 // all; writers are serialized by the immediate transaction, so a CLI and a
 // running node appending at once get consecutive indexes.
 func (t *Tx) AppendLog(ctx context.Context, logID int64, data []byte) (int64, error) {
+	first, err := t.AppendLogBatch(ctx, logID, [][]byte{data})
+	return first, err
+}
+
+// AppendLogBatch appends records in order and returns the index of the
+// first: the right edge of the tree is read once, the hashes computed in
+// memory (ledger.Hasher) and written with prepared statements.
+func (t *Tx) AppendLogBatch(ctx context.Context, logID int64, records [][]byte) (int64, error) {
 	var size int64
 	var closed sql.NullString
 	if err := t.tx.QueryRowContext(ctx, `SELECT size, closed_at FROM logs WHERE id = ?`, logID).Scan(&size, &closed); err != nil {
@@ -123,23 +132,63 @@ func (t *Tx) AppendLog(ctx context.Context, logID int64, data []byte) (int64, er
 	if closed.Valid {
 		return 0, fmt.Errorf("store: append to log %d: %w", logID, ErrLogClosed)
 	}
-	hashes, err := tlog.StoredHashes(size, data, t.hashReader(ctx, logID))
+	if len(records) == 0 {
+		return size, nil
+	}
+	h, err := ledger.NewHasherAt(size, t.hashReader(ctx, logID))
 	if err != nil {
-		return 0, fmt.Errorf("store: append to log %d: hashes: %w", logID, err)
+		return 0, fmt.Errorf("store: append to log %d: %w", logID, err)
 	}
-	if _, err := t.tx.ExecContext(ctx, `INSERT INTO log_records (log_id, idx, data) VALUES (?, ?, ?)`, logID, size, data); err != nil {
-		return 0, fmt.Errorf("store: append to log %d: record %d: %w", logID, size, err)
+	// Prepared statements pay off for a batch; one record goes straight.
+	const insRecSQL = `INSERT INTO log_records (log_id, idx, data) VALUES (?, ?, ?)`
+	const insHashSQL = `INSERT INTO log_hashes (log_id, idx, hash) VALUES (?, ?, ?)`
+	var insRec, insHash interface {
+		ExecContext(ctx context.Context, args ...any) (sql.Result, error)
 	}
-	first := tlog.StoredHashIndex(0, size)
-	for i, h := range hashes {
-		if _, err := t.tx.ExecContext(ctx, `INSERT INTO log_hashes (log_id, idx, hash) VALUES (?, ?, ?)`, logID, first+int64(i), h[:]); err != nil {
-			return 0, fmt.Errorf("store: append to log %d: hash %d: %w", logID, first+int64(i), err)
+	if len(records) < 4 {
+		insRec, insHash = direct{t.tx, insRecSQL}, direct{t.tx, insHashSQL}
+	} else {
+		r, err := t.tx.PrepareContext(ctx, insRecSQL)
+		if err != nil {
+			return 0, fmt.Errorf("store: append to log %d: %w", logID, err)
+		}
+		defer r.Close()
+		h, err := t.tx.PrepareContext(ctx, insHashSQL)
+		if err != nil {
+			return 0, fmt.Errorf("store: append to log %d: %w", logID, err)
+		}
+		defer h.Close()
+		insRec, insHash = r, h
+	}
+	for i, data := range records {
+		n := size + int64(i)
+		if len(data) > ledger.MaxRecordSize {
+			return 0, fmt.Errorf("store: append to log %d: record %d: %w", logID, n, ledger.ErrTooLarge)
+		}
+		if _, err := insRec.ExecContext(ctx, logID, n, data); err != nil {
+			return 0, fmt.Errorf("store: append to log %d: record %d: %w", logID, n, err)
+		}
+		first := tlog.StoredHashIndex(0, n)
+		for j, x := range h.Append(data) {
+			if _, err := insHash.ExecContext(ctx, logID, first+int64(j), x[:]); err != nil {
+				return 0, fmt.Errorf("store: append to log %d: hash %d: %w", logID, first+int64(j), err)
+			}
 		}
 	}
-	if _, err := t.tx.ExecContext(ctx, `UPDATE logs SET size = ? WHERE id = ?`, size+1, logID); err != nil {
+	if _, err := t.tx.ExecContext(ctx, `UPDATE logs SET size = ? WHERE id = ?`, size+int64(len(records)), logID); err != nil {
 		return 0, fmt.Errorf("store: append to log %d: %w", logID, err)
 	}
 	return size, nil
+}
+
+// direct runs one statement without preparing it.
+type direct struct {
+	tx    *sql.Tx
+	query string
+}
+
+func (d direct) ExecContext(ctx context.Context, args ...any) (sql.Result, error) {
+	return d.tx.ExecContext(ctx, d.query, args...)
 }
 
 // SetLogFloor records that a witness has seen the log at size floor: the
