@@ -2,7 +2,10 @@ package coop_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/coopfed/coopfed/coop"
@@ -154,5 +157,76 @@ func TestAppendBelowWitnessRefused(t *testing.T) {
 	}
 	if _, err := s.Member(ctx, "alice"); !errors.Is(err, coop.ErrNotFound) {
 		t.Fatalf("alice added below the witness's size: %v", err)
+	}
+}
+
+func TestRotateLog(t *testing.T) {
+	ctx := coop.AsAdmin(context.Background())
+	s := newService(t)
+	c, err := s.EnsureCoop(ctx, "coop", "Example Co-op", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.AddMember(ctx, coop.NewMember{Handle: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	old, _ := records(t, s)
+	next, err := s.RotateLog(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next.Origin != "a.example/decision-log/2" || next.Size != 1 {
+		t.Fatalf("next log %+v", next)
+	}
+	if _, _, err := s.AddMember(ctx, coop.NewMember{Handle: "bob"}); err != nil {
+		t.Fatal(err)
+	}
+	l, recs := records(t, s)
+	if l.Origin != next.Origin || len(recs) != 2 || recs[0].Type != ledger.TypeLogOpened || recs[1].Type != "member.admitted" {
+		t.Fatalf("the new log: %+v, %+v", l, recs)
+	}
+	if c2, _ := s.Coop(ctx); c2.Revision <= c.Revision {
+		t.Fatal("the co-op's revision did not move: its actor still publishes the old key")
+	}
+	reps, err := s.VerifyChain(ctx)
+	if err != nil || len(reps) != 2 || reps[0].Records != old.Size+1 {
+		t.Fatalf("verify chain: %+v, %v", reps, err)
+	}
+	t.Run("a closed log takes no more records", func(t *testing.T) {
+		db := s.Store.(*store.DB)
+		err := db.Write(ctx, func(tx *store.Tx) error {
+			_, err := tx.AppendLog(ctx, old.ID, []byte(`{}`))
+			return err
+		})
+		if !errors.Is(err, store.ErrLogClosed) {
+			t.Fatalf("append to the closed log: %v", err)
+		}
+	})
+	t.Run("a new log whose first record names another final checkpoint breaks the chain", func(t *testing.T) {
+		db := s.Store.(*store.DB)
+		sqlTamper(t, db.Path(), `UPDATE log_records SET data = replace(data, '"prev_size":`+fmt.Sprint(old.Size+1)+`', '"prev_size":1') WHERE log_id = ? AND idx = 0`, next.ID)
+		// The link is checked before the new log's own records.
+		_, err := s.VerifyChain(ctx)
+		if !errors.Is(err, ledger.ErrChain) || !strings.Contains(err.Error(), next.Origin) {
+			t.Fatalf("a tampered chain: %v", err)
+		}
+	})
+}
+
+// sqlTamper edits the database behind the node's back, as an attacker
+// with the file would.
+func sqlTamper(t *testing.T, path, query string, args ...any) {
+	t.Helper()
+	db, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	res, err := db.Exec(query, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		t.Fatalf("tamper: %d rows changed", n)
 	}
 }

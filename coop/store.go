@@ -142,6 +142,8 @@ type Tx interface {
 	DeletePeer(ctx context.Context, actorURI string) error
 	// CreateLog opens a new, empty decision log.
 	CreateLog(ctx context.Context, origin, skey, vkey string, at time.Time) (DecisionLog, error)
+	// CloseLog closes a log: nothing is appended to it afterwards.
+	CloseLog(ctx context.Context, logID int64, at time.Time) error
 	// AppendLog appends a record's exact bytes and the tree's new hashes
 	// to a log and returns the record's index.
 	AppendLog(ctx context.Context, logID int64, data []byte) (int64, error)

@@ -25,6 +25,7 @@ func runLog(ctx context.Context, e *env, args []string) error {
 		{"verify", "check the whole log (database or URL), or one receipt offline", logVerify},
 		{"prove", "print the receipt of a record: the record, its inclusion proof, the cosigned checkpoint", logProve},
 		{"witnesses", "list the logs this node witnesses, and any inconsistency found", logWitnesses},
+		{"rotate", "retire the log's key: the old log closes naming the new one, which opens naming the old one's final checkpoint", logRotate},
 	})
 }
 
@@ -96,14 +97,23 @@ func logVerify(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer n.Close()
-	rep, err := n.svc.VerifyLog(ctx)
+	reps, err := n.svc.VerifyChain(ctx)
+	for _, rep := range reps[:max(0, len(reps)-1)] {
+		fmt.Fprintf(e.stdout, "ok: %s (closed), %d records; %d signed checkpoints match them; its last record hands over to the next log\n",
+			rep.Origin, rep.Records, rep.Checkpoints)
+	}
 	if err != nil {
+		origin := ""
+		if len(reps) > 0 {
+			origin = reps[len(reps)-1].Origin
+		}
 		var bad *ledger.BadRecordError
 		if errors.As(err, &bad) {
-			return fmt.Errorf("the decision log %s does NOT verify: first bad index %d: %s", rep.Origin, bad.Index, bad.Reason)
+			return fmt.Errorf("the decision log %s does NOT verify: first bad index %d: %s", origin, bad.Index, bad.Reason)
 		}
-		return fmt.Errorf("the decision log %s does NOT verify: %w", rep.Origin, err)
+		return fmt.Errorf("the decision log does NOT verify: %w", err)
 	}
+	rep := reps[len(reps)-1]
 	fmt.Fprintf(e.stdout, "ok: %s, %d records hash into the stored tree; %d signed checkpoints (%d cosigned by witnesses, latest size %d) all match it\n",
 		rep.Origin, rep.Records, rep.Checkpoints, rep.Cosigned, rep.Latest)
 	return nil
@@ -343,5 +353,21 @@ func runBackup(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "wrote %s (mode 0600): it holds the node's private keys (actors, decision log, witness); keep it as safe as the node\n", *out)
+	return nil
+}
+
+func logRotate(ctx context.Context, e *env, args []string) error {
+	fs := newFlags("log rotate", "log rotate [--config PATH]", e.stderr)
+	path := configFlag(fs)
+	_, n, err := setup(ctx, fs, path, args, 0, "")
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	l, err := n.svc.RotateLog(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "the decision log continues as %s, key %s; the old log is closed and verifies as its prefix (coopfed log verify)\n", l.Origin, l.VKey)
 	return nil
 }

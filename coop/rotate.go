@@ -1,0 +1,162 @@
+package coop
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/coopfed/coopfed/ledger"
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// RotateLog retires the open log's key: a log.closed record, its last,
+// names the next log's origin and key, so that the old key vouches for
+// the new one; the old log's final checkpoint is signed; the next log
+// opens with a log.opened record naming that final checkpoint. All of it
+// in one durable transaction, on behalf of ctx's principal. The co-op's
+// actor, which publishes the log's key, is sent again to its followers.
+func (s *Service) RotateLog(ctx context.Context) (DecisionLog, error) {
+	p, ok := PrincipalFrom(ctx)
+	if !ok {
+		return DecisionLog{}, fmt.Errorf("coop: rotate the log key: %w", ErrNoPrincipal)
+	}
+	var next DecisionLog
+	err := s.Store.UpdateDurable(ctx, func(tx Tx) error {
+		old, err := s.openLog(ctx, tx)
+		if err != nil {
+			return err
+		}
+		logs, err := tx.Logs(ctx)
+		if err != nil {
+			return err
+		}
+		origin := s.Site.LogOrigin() + "/" + strconv.Itoa(len(logs)+1)
+		skey, vkey, err := ledger.GenerateLogKey(s.rand(), origin)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		closed, err := ledger.ClosedRecord(now, p.ID, origin, vkey).Encode()
+		if err != nil {
+			return err
+		}
+		if _, err := tx.AppendLog(ctx, old.ID, closed); err != nil {
+			return err
+		}
+		h, err := tlog.TreeHash(old.Size+1, tx.LogHashReader(ctx, old.ID))
+		if err != nil {
+			return err
+		}
+		signer, err := note.NewSigner(old.SKey)
+		if err != nil {
+			return err
+		}
+		final := ledger.Checkpoint{Origin: old.Origin, N: old.Size + 1, Hash: h}
+		msg, err := ledger.SignCheckpoint(final, signer)
+		if err != nil {
+			return err
+		}
+		if err := tx.SaveCheckpoint(ctx, old.ID, final.N, msg, now); err != nil {
+			return err
+		}
+		if err := tx.CloseLog(ctx, old.ID, now); err != nil {
+			return err
+		}
+		if next, err = tx.CreateLog(ctx, origin, skey, vkey, now); err != nil {
+			return err
+		}
+		opened, err := ledger.OpenedRecord(now, p.ID, final).Encode()
+		if err != nil {
+			return err
+		}
+		if _, err := tx.AppendLog(ctx, next.ID, opened); err != nil {
+			return err
+		}
+		next.Size = 1
+		c, err := tx.Coop(ctx)
+		if isNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := tx.BumpRevision(ctx, c.ID, now); err != nil {
+			return err
+		}
+		if s.Publisher == nil {
+			return nil
+		}
+		if c, err = tx.Coop(ctx); err != nil {
+			return err
+		}
+		return s.Publisher.PublishActorUpdate(ctx, tx, c, now)
+	})
+	if err != nil {
+		return DecisionLog{}, fmt.Errorf("coop: rotate the log key: %w", err)
+	}
+	return next, nil
+}
+
+// VerifyChain checks every log of the node, oldest first, and the links
+// between them: each closed log ends with a log.closed record in its final
+// signed checkpoint, naming the next log's origin and key, and the next
+// log's record 0 names that final checkpoint. It returns one report per
+// log.
+func (s *Service) VerifyChain(ctx context.Context) ([]LogReport, error) {
+	logs, err := s.Store.Logs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var reps []LogReport
+	for i, l := range logs {
+		rep, err := s.verifyLog(ctx, l)
+		reps = append(reps, rep)
+		if err != nil {
+			return reps, fmt.Errorf("log %s: %w", l.Origin, err)
+		}
+		if i == len(logs)-1 {
+			break
+		}
+		next := logs[i+1]
+		if !l.IsClosed {
+			return reps, fmt.Errorf("log %s is followed by %s but was never closed", l.Origin, next.Origin)
+		}
+		c, err := s.Store.LatestCheckpoint(ctx, l.ID)
+		if err != nil {
+			return reps, fmt.Errorf("log %s: final checkpoint: %w", l.Origin, err)
+		}
+		v, err := note.NewVerifier(l.VKey)
+		if err != nil {
+			return reps, err
+		}
+		final, err := ledger.OpenCheckpoint(c.Note, l.Origin, v, nil)
+		if err != nil {
+			return reps, fmt.Errorf("log %s: final checkpoint: %w", l.Origin, err)
+		}
+		if final.N != l.Size {
+			return reps, fmt.Errorf("log %s: the final checkpoint has size %d, the log %d records", l.Origin, final.N, l.Size)
+		}
+		last, err := s.Store.LogRecords(ctx, l.ID, l.Size-1, l.Size)
+		if err != nil {
+			return reps, err
+		}
+		proof, err := ledger.ProveInclusion(final.N, final.N-1, s.Store.LogHashReader(ctx, l.ID))
+		if err != nil {
+			return reps, err
+		}
+		first, err := s.Store.LogRecords(ctx, next.ID, 0, 1)
+		if err != nil {
+			return reps, fmt.Errorf("log %s: record 0: %w", next.Origin, err)
+		}
+		origin, key, err := ledger.FollowChain(final.Checkpoint, last[0], proof, first[0])
+		if err != nil {
+			return reps, fmt.Errorf("from %s to %s: %w", l.Origin, next.Origin, err)
+		}
+		if origin != next.Origin || key != next.VKey {
+			return reps, fmt.Errorf("from %s to %s: %w: the closing record names %s with key %s, the next log is %s with key %s",
+				l.Origin, next.Origin, ledger.ErrChain, origin, key, next.Origin, next.VKey)
+		}
+	}
+	return reps, nil
+}
