@@ -49,6 +49,7 @@ type Config struct {
 	Log        Log        `toml:"log"`
 	Federation Federation `toml:"federation"`
 	Witness    Witness    `toml:"witness"`
+	Metrics    Metrics    `toml:"metrics"`
 	Dev        Dev        `toml:"dev"`
 
 	// Dir is the absolute path of the folder holding the config file,
@@ -108,6 +109,13 @@ type Witness struct {
 	// to its members' witnesses and checks theirs (and at once after an
 	// append made by the running node).
 	Interval Duration `toml:"interval"`
+}
+
+// Metrics is the [metrics] section: Prometheus metrics on their own
+// listener, off the public one.
+type Metrics struct {
+	// Listen is the host:port of the metrics listener; empty turns it off.
+	Listen string `toml:"listen"`
 }
 
 // Limits on the witness interval.
@@ -520,6 +528,14 @@ func (c *Config) Validate() error {
 
 	if n := c.Federation.MaxBodyBytes; n < MinBodyBytes || n > MaxBodyBytes {
 		return bad("federation.max_body_bytes", "must be between %d and %d (64 MiB), not %d", MinBodyBytes, MaxBodyBytes, n)
+	}
+	if c.Metrics.Listen != "" {
+		if r := checkListen(c.Metrics.Listen); r != "" {
+			return bad("metrics.listen", "%s", r)
+		}
+		if c.Metrics.Listen == c.Server.Listen {
+			return bad("metrics.listen", "must differ from server.listen (%s)", c.Server.Listen)
+		}
 	}
 	if d := c.Witness.Interval.Duration; d < MinWitnessInterval || d > MaxWitnessInterval {
 		return bad("witness.interval", "must be between %s and %s, not %s", MinWitnessInterval, MaxWitnessInterval, d)

@@ -109,7 +109,9 @@ func serve(ctx context.Context, e *env, n *node, ln net.Listener) error {
 		Interval: n.cfg.Witness.Interval.Duration,
 		Log:      log.With("component", "witness"),
 	})
+	met := newMetrics(n.db)
 	n.svc.OnEvidence = func(e coop.LogEvidence) {
+		met.evidence(e)
 		log.Error("inconsistent checkpoints of a decision log: kept as evidence and sent to the federation's members",
 			"origin", e.Origin, "evidence_id", e.ID, "reason", e.Reason)
 	}
@@ -137,13 +139,22 @@ func serve(ctx context.Context, e *env, n *node, ln net.Listener) error {
 	bctx, stopBackground := context.WithCancel(context.Background())
 	defer stopBackground()
 	var wg sync.WaitGroup
-	failed := make(chan error, 4) // a loop that could not run
+	failed := make(chan error, 5) // a loop that could not run
 	for _, r := range []runner{proc, workers, backfill, wit} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			if err := r.Run(bctx); err != nil && !errors.Is(err, context.Canceled) {
 				failed <- err
+			}
+		}()
+	}
+	if addr := n.cfg.Metrics.Listen; addr != "" {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := met.serve(bctx, addr, log); err != nil {
+				failed <- fmt.Errorf("metrics: %w", err)
 			}
 		}()
 	}
