@@ -13,8 +13,12 @@ import (
 )
 
 // Blocklist answers whether a remote host or actor is blocked;
-// *store.DB implements it. Each call reads the database, so that a block
-// added by the command line holds at once in a running node.
+// *store.DB implements it from an in-memory copy of the block list: a
+// block written through the same DB holds at once, one added by another
+// process (`coopfed block add` while serve runs) within
+// store.BlockCacheTTL (one second). Every caller (inbox, fetcher, resolver,
+// processor, delivery workers) goes through it, so none pays a query per
+// check.
 type Blocklist interface {
 	DomainBlock(ctx context.Context, host string) (coop.Block, error)
 	AccountBlock(ctx context.Context, actorURI string) (coop.Block, error)

@@ -25,6 +25,8 @@ type DB struct {
 	write  *sql.DB
 	read   *sql.DB
 	reader // reads go to the pool
+
+	blocks blockCache // DomainBlock and AccountBlock on the DB read it
 }
 
 var (
@@ -113,7 +115,13 @@ func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
 		}
 		return err
 	}
-	if err := sqlTx.Commit(); err != nil {
+	err = sqlTx.Commit()
+	if t.blocksChanged {
+		// Even after a failed commit: a stale cache must not outlive a
+		// change that may have landed.
+		db.blocks.invalidate()
+	}
+	if err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
 	return nil
@@ -127,6 +135,8 @@ type reader struct{ q querier }
 type Tx struct {
 	reader
 	tx *sql.Tx
+
+	blocksChanged bool // InsertBlock or DeleteBlock ran: the commit empties the block cache
 }
 
 // timeLayout is how times are stored: UTC, fixed width, so that text order
