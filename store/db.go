@@ -27,6 +27,8 @@ type DB struct {
 	reader // reads go to the pool
 
 	blocks blockCache // DomainBlock and AccountBlock on the DB read it
+
+	inbound inboundGroup // the committer of InsertInbound
 }
 
 var (
@@ -90,6 +92,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 
 // Close closes every connection.
 func (db *DB) Close() error {
+	db.inbound.stop()
 	return errors.Join(db.read.Close(), db.write.Close())
 }
 
