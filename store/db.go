@@ -130,6 +130,30 @@ func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
 	return nil
 }
 
+// ErrSavepoint is a savepoint that could not be set, rolled back to or
+// released: the transaction around it is no longer to be trusted.
+var ErrSavepoint = errors.New("savepoint failed")
+
+// Savepoint runs fn inside a savepoint of the transaction: fn's error
+// undoes what fn wrote, and only that, and is returned as it is; the
+// transaction goes on. An error of the savepoint itself wraps
+// ErrSavepoint: the caller must then give the whole transaction up.
+func (t *Tx) Savepoint(ctx context.Context, fn func() error) error {
+	if _, err := t.tx.ExecContext(ctx, `SAVEPOINT sp`); err != nil {
+		return fmt.Errorf("store: %w: %v", ErrSavepoint, err)
+	}
+	ferr := fn()
+	if ferr != nil {
+		if _, err := t.tx.ExecContext(ctx, `ROLLBACK TO sp`); err != nil {
+			return fmt.Errorf("store: %w: rollback after %v: %v", ErrSavepoint, ferr, err)
+		}
+	}
+	if _, err := t.tx.ExecContext(ctx, `RELEASE sp`); err != nil {
+		return fmt.Errorf("store: %w: release: %v", ErrSavepoint, err)
+	}
+	return ferr
+}
+
 // reader implements coop.Reader on a pool or a transaction.
 type reader struct{ q querier }
 

@@ -307,16 +307,18 @@ func (db *DB) ClaimInbound(ctx context.Context, now time.Time, lease time.Durati
 				return err
 			}
 		}
-		until := fmtTime(now.Add(lease))
+		if len(out) == 0 {
+			return nil
+		}
+		args := []any{fmtTime(now.Add(lease))}
 		for i := range out {
-			if _, err := t.tx.ExecContext(ctx, `UPDATE inbound SET state = 'in_flight', lease_until = ?, attempts = attempts + 1
-				WHERE id = ?`, until, out[i].ID); err != nil {
-				return err
-			}
+			args = append(args, out[i].ID)
 			out[i].State = "in_flight"
 			out[i].Attempts++
 		}
-		return nil
+		_, err = t.tx.ExecContext(ctx, `UPDATE inbound SET state = 'in_flight', lease_until = ?, attempts = attempts + 1
+			WHERE id IN (?`+strings.Repeat(", ?", len(out)-1)+`)`, args...)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: claim inbound: %w", err)
@@ -370,16 +372,19 @@ func (t *Tx) FinishInbound(ctx context.Context, id int64, at time.Time) error {
 
 // RetryInbound puts an activity back in the queue until next, recording
 // why it failed; with next zero it ends failed.
+func (t *Tx) RetryInbound(ctx context.Context, id int64, reason string, next time.Time) error {
+	if next.IsZero() {
+		return t.execOne(ctx, fmt.Sprintf("fail inbound %d", id), `UPDATE inbound
+			SET state = 'failed', lease_until = NULL, last_error = ? WHERE id = ?`, reason, id)
+	}
+	return t.execOne(ctx, fmt.Sprintf("retry inbound %d", id), `UPDATE inbound
+		SET state = 'queued', lease_until = NULL, last_error = ?, next_attempt_at = ? WHERE id = ?`,
+		reason, fmtTime(next), id)
+}
+
+// RetryInbound is Tx.RetryInbound in its own transaction.
 func (db *DB) RetryInbound(ctx context.Context, id int64, reason string, next time.Time) error {
-	return db.Write(ctx, func(t *Tx) error {
-		if next.IsZero() {
-			return t.execOne(ctx, fmt.Sprintf("fail inbound %d", id), `UPDATE inbound
-				SET state = 'failed', lease_until = NULL, last_error = ? WHERE id = ?`, reason, id)
-		}
-		return t.execOne(ctx, fmt.Sprintf("retry inbound %d", id), `UPDATE inbound
-			SET state = 'queued', lease_until = NULL, last_error = ?, next_attempt_at = ? WHERE id = ?`,
-			reason, fmtTime(next), id)
-	})
+	return db.Write(ctx, func(t *Tx) error { return t.RetryInbound(ctx, id, reason, next) })
 }
 
 // InboundByActivityID returns the stored activities with an id (an Update
