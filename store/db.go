@@ -28,7 +28,8 @@ type DB struct {
 	read   *sql.DB
 	reader // reads go to the pool
 
-	blocks blockCache // DomainBlock and AccountBlock on the DB read it
+	blocks blockCache       // DomainBlock and AccountBlock on the DB read it
+	actors remoteActorCache // RemoteActor and RemoteActorByKeyID on the DB read it
 
 	inbound inboundGroup // the committer of InsertInbound
 
@@ -127,10 +128,13 @@ func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
 		return err
 	}
 	err = sqlTx.Commit()
+	// Even after a failed commit: a stale cache must not outlive a
+	// change that may have landed.
 	if t.blocksChanged {
-		// Even after a failed commit: a stale cache must not outlive a
-		// change that may have landed.
 		db.blocks.invalidate()
+	}
+	if t.actorsChanged {
+		db.actors.invalidate()
 	}
 	if err != nil {
 		return fmt.Errorf("store: commit: %w", err)
@@ -331,6 +335,7 @@ type Tx struct {
 	tx *txConn
 
 	blocksChanged bool // InsertBlock or DeleteBlock ran: the commit empties the block cache
+	actorsChanged bool // a remote actor was written: the commit empties the remote actor cache
 }
 
 // timeLayout is how times are stored: UTC, fixed width, so that text order
