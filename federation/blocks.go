@@ -89,16 +89,16 @@ func checkBlocked(ctx context.Context, bl Blocklist, uri string) error {
 // refuseBlocked refuses, with 403 and the block's reason, an inbox POST
 // whose keyId or actor is covered by a block. It runs before the
 // signature is checked and before any fetch, so that a blocked peer costs
-// no RSA work and makes this node fetch nothing. The body is parsed
-// leniently here: what does not parse is refused later, in its turn.
-func (s *Server) refuseBlocked(ctx context.Context, r *http.Request, body []byte) error {
+// no RSA work and makes this node fetch nothing. m is the decoded body,
+// nil when it did not decode: that is refused later, in its turn.
+func (s *Server) refuseBlocked(ctx context.Context, r *http.Request, m map[string]any) error {
 	var uris []string
 	if h := r.Header.Get("Signature"); h != "" {
 		if p, err := sig.ParseSignature(h); err == nil {
 			uris = append(uris, p.KeyID)
 		}
 	}
-	if m, err := decodeActivityJSON(body, s.maxBody); err == nil {
+	if m != nil {
 		uris = append(uris, idsOf(m["actor"])...)
 	}
 	for _, u := range uris {
