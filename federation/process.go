@@ -70,6 +70,44 @@ type Processor struct {
 	exclusive   bool
 	accepted    func(actorURI string)
 	wake        chan struct{}
+
+	localMu sync.Mutex
+	locals  map[string]cachedLocal // by URI: see localActor
+}
+
+// localActorTTL is how long the processor uses a local actor it read
+// while preparing activities: a member added or removed (by the CLI, in
+// another process) is seen within it. Effects read through their
+// transaction, never through this.
+const localActorTTL = time.Second
+
+type cachedLocal struct {
+	a      coop.Actor
+	ok     bool
+	loaded time.Time
+}
+
+// localActor is localActor through a cache of a second: a Note's
+// recipients were a query each, for every Note.
+func (p *Processor) localActor(ctx context.Context, uri string) (coop.Actor, bool, error) {
+	now := time.Now()
+	p.localMu.Lock()
+	c, hit := p.locals[uri]
+	p.localMu.Unlock()
+	if hit && now.Sub(c.loaded) < localActorTTL {
+		return c.a, c.ok, nil
+	}
+	a, ok, err := localActor(ctx, p.db, p.site, uri)
+	if err != nil {
+		return a, ok, err
+	}
+	p.localMu.Lock()
+	if p.locals == nil || len(p.locals) >= 10000 {
+		p.locals = map[string]cachedLocal{}
+	}
+	p.locals[uri] = cachedLocal{a, ok, now}
+	p.localMu.Unlock()
+	return a, ok, nil
 }
 
 // NewProcessor builds a Processor.
@@ -436,7 +474,7 @@ func localActor(ctx context.Context, r coop.Reader, site coop.Site, uri string) 
 // accepted when it follows again (Mastodon repeats Follows), and is
 // answered again.
 func (p *Processor) follow(ctx context.Context, a activity) (effect, error) {
-	local, ok, err := localActor(ctx, p.db, p.site, idOf(a.object()))
+	local, ok, err := p.localActor(ctx, idOf(a.object()))
 	if err != nil || !ok {
 		return nil, err
 	}
@@ -738,7 +776,7 @@ func (p *Processor) receivedNote(ctx context.Context, a activity, m map[string]a
 			continue // to and the Note's to name the same actors
 		}
 		asked[id] = true
-		local, ok, err := localActor(ctx, p.db, p.site, id)
+		local, ok, err := p.localActor(ctx, id)
 		if err != nil {
 			return n, err
 		}
