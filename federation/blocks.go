@@ -13,8 +13,12 @@ import (
 )
 
 // Blocklist answers whether a remote host or actor is blocked;
-// *store.DB implements it. Each call reads the database, so that a block
-// added by the command line holds at once in a running node.
+// *store.DB implements it from an in-memory copy of the block list: a
+// block written through the same DB holds at once, one added by another
+// process (`coopfed block add` while serve runs) within
+// store.BlockCacheTTL (one second). Every caller (inbox, fetcher, resolver,
+// processor, delivery workers) goes through it, so none pays a query per
+// check.
 type Blocklist interface {
 	DomainBlock(ctx context.Context, host string) (coop.Block, error)
 	AccountBlock(ctx context.Context, actorURI string) (coop.Block, error)
@@ -85,16 +89,16 @@ func checkBlocked(ctx context.Context, bl Blocklist, uri string) error {
 // refuseBlocked refuses, with 403 and the block's reason, an inbox POST
 // whose keyId or actor is covered by a block. It runs before the
 // signature is checked and before any fetch, so that a blocked peer costs
-// no RSA work and makes this node fetch nothing. The body is parsed
-// leniently here: what does not parse is refused later, in its turn.
-func (s *Server) refuseBlocked(ctx context.Context, r *http.Request, body []byte) error {
+// no RSA work and makes this node fetch nothing. m is the decoded body,
+// nil when it did not decode: that is refused later, in its turn.
+func (s *Server) refuseBlocked(ctx context.Context, r *http.Request, m map[string]any) error {
 	var uris []string
 	if h := r.Header.Get("Signature"); h != "" {
 		if p, err := sig.ParseSignature(h); err == nil {
 			uris = append(uris, p.KeyID)
 		}
 	}
-	if m, err := decodeActivityJSON(body, s.maxBody); err == nil {
+	if m != nil {
 		uris = append(uris, idsOf(m["actor"])...)
 	}
 	for _, u := range uris {

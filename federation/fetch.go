@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coopfed/coopfed/coop"
@@ -114,6 +115,29 @@ type Fetcher struct {
 	key    *rsa.PrivateKey
 	keyID  string
 	flight [64]sync.Mutex // by hash of a URI: one fetch of a URI at a time
+
+	keys  sync.Map // PEM text → *rsa.PublicKey: parsed once (see parseKey)
+	nkeys atomic.Int64
+}
+
+// maxParsedKeys bounds Fetcher.keys; past it, keys are parsed each time.
+const maxParsedKeys = 10000
+
+// parseKey parses a PEM public key, once per text: every signed request
+// needs its sender's key, and parsing it was a twentieth of an inbox
+// POST's CPU. A key is immutable, so the text alone names it.
+func (f *Fetcher) parseKey(pemText string) (*rsa.PublicKey, error) {
+	if k, ok := f.keys.Load(pemText); ok {
+		return k.(*rsa.PublicKey), nil
+	}
+	k, err := sig.ParsePublicKey(pemText)
+	if err != nil {
+		return nil, err
+	}
+	if f.nkeys.Add(1) <= maxParsedKeys {
+		f.keys.Store(pemText, k)
+	}
+	return k, nil
 }
 
 // NewFetcher builds a Fetcher.

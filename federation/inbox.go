@@ -142,6 +142,11 @@ func decodeActivity(body []byte, max int64) (activity, error) {
 	if err != nil {
 		return activity{}, err
 	}
+	return activityFromJSON(m)
+}
+
+// activityFromJSON is decodeActivity's checks on a decoded document.
+func activityFromJSON(m map[string]any) (activity, error) {
 	a := activity{m: m, ID: str(m, "id")}
 	if hostOf(a.ID) == "" {
 		return activity{}, fmt.Errorf("%w: the activity's id %s is not an http(s) URI", errBadJSON, quote(a.ID))
@@ -287,7 +292,10 @@ func (s *Server) inbox(r *http.Request) (int, error) {
 		s.log.Debug("inbox: plain application/json accepted", "path", r.URL.Path)
 	}
 
-	if err := s.refuseBlocked(ctx, r, body); err != nil {
+	// Decoded once, here, for the block check; a document that does not
+	// decode is refused after the signature, in its turn.
+	m, jsonErr := decodeActivityJSON(body, s.maxBody)
+	if err := s.refuseBlocked(ctx, r, m); err != nil {
 		return 0, err
 	}
 	checked, err := sig.Check(r, body, sig.VerifyOptions{Host: s.site.Host, Now: s.now(), Skew: s.dateSkew})
@@ -325,7 +333,10 @@ func (s *Server) inbox(r *http.Request) (int, error) {
 		return 0, err
 	}
 
-	a, err := decodeActivity(body, s.maxBody)
+	if jsonErr != nil {
+		return 0, refuse(http.StatusBadRequest, "%v", jsonErr)
+	}
+	a, err := activityFromJSON(m)
 	if err != nil {
 		return 0, refuse(http.StatusBadRequest, "%v", err)
 	}

@@ -47,12 +47,16 @@ type ProcessorConfig struct {
 }
 
 // Processor applies the activities the inboxes accepted, from the inbound
-// queue in the database: a pool of workers, each claiming one activity at
-// a time with a lease, so that an activity in flight when the process dies
-// is taken again once its lease ends. Processing is idempotent, and its
-// effects commit in the transaction that marks the activity done. It runs
-// apart from Server, which only stores: `coopfed serve` starts Run beside
-// the HTTP server, and gives the Server (*Processor).Wake as Config.Wake.
+// queue in the database: a pool of workers, each claiming runs of an
+// actor's consecutive activities with a lease, so that an activity in
+// flight when the process dies is taken again once its lease ends. A
+// worker prepares a claim's activities one by one (what needs the
+// network first) and applies them in groups, one transaction per group
+// with a savepoint per activity (see apply): an activity's effects commit
+// in the transaction that marks it done, so nothing is applied twice, and
+// one that fails is undone alone. It runs apart from Server, which only
+// stores: `coopfed serve` starts Run beside the HTTP server, and gives the
+// Server (*Processor).Wake as Config.Wake.
 type Processor struct {
 	site        coop.Site
 	db          *store.DB
@@ -66,6 +70,44 @@ type Processor struct {
 	exclusive   bool
 	accepted    func(actorURI string)
 	wake        chan struct{}
+
+	localMu sync.Mutex
+	locals  map[string]cachedLocal // by URI: see localActor
+}
+
+// localActorTTL is how long the processor uses a local actor it read
+// while preparing activities: a member added or removed (by the CLI, in
+// another process) is seen within it. Effects read through their
+// transaction, never through this.
+const localActorTTL = time.Second
+
+type cachedLocal struct {
+	a      coop.Actor
+	ok     bool
+	loaded time.Time
+}
+
+// localActor is localActor through a cache of a second: a Note's
+// recipients were a query each, for every Note.
+func (p *Processor) localActor(ctx context.Context, uri string) (coop.Actor, bool, error) {
+	now := time.Now()
+	p.localMu.Lock()
+	c, hit := p.locals[uri]
+	p.localMu.Unlock()
+	if hit && now.Sub(c.loaded) < localActorTTL {
+		return c.a, c.ok, nil
+	}
+	a, ok, err := localActor(ctx, p.db, p.site, uri)
+	if err != nil {
+		return a, ok, err
+	}
+	p.localMu.Lock()
+	if p.locals == nil || len(p.locals) >= 10000 {
+		p.locals = map[string]cachedLocal{}
+	}
+	p.locals[uri] = cachedLocal{a, ok, now}
+	p.localMu.Unlock()
+	return a, ok, nil
 }
 
 // NewProcessor builds a Processor.
@@ -130,7 +172,19 @@ func (p *Processor) Run(ctx context.Context) error {
 				if err != nil && ctx.Err() == nil {
 					p.log.Error("inbound: claim", "err", err)
 				}
+				if n >= claimBatch/2 {
+					continue
+				}
 				if n > 0 {
+					// A small claim: activities are arriving about as fast
+					// as they are applied. Let a few more come, so that the
+					// next claim and its transaction carry more than one
+					// (each claim is a pass over the queue and two commits).
+					select {
+					case <-ctx.Done():
+						return
+					case <-time.After(gatherDelay):
+					}
 					continue
 				}
 				select {
@@ -161,26 +215,59 @@ func (p *Processor) ProcessDue(ctx context.Context) (int, error) {
 
 // claimBatch is how many activities a worker claims at once: runs of an
 // actor's consecutive activities, processed in order.
-const claimBatch = 32
+const claimBatch = 128
+
+// gatherDelay is how long a worker waits after a small claim before the
+// next: at most this much latency added to an activity, for claims and
+// transactions that carry many.
+const gatherDelay = 2 * time.Millisecond
 
 func (p *Processor) processSome(ctx context.Context, limit int) (int, error) {
 	ins, err := p.db.ClaimInbound(ctx, p.now(), p.lease, limit)
 	if err != nil {
 		return 0, err
 	}
-	// A claim is runs of consecutive activities per actor, in order. When
-	// one fails, the rest of its actor's run goes back to wait for it.
+	// A claim is runs of consecutive activities per actor, in order. Each
+	// is prepared (decoded, checked, what it needs fetched) and its effect
+	// waits in a group that one transaction applies. When one fails, the
+	// rest of its actor's run goes back to wait for it.
 	failed := map[string]bool{}
 	var release []int64
+	var group []prepared
+	flush := func() {
+		if len(group) == 0 {
+			return
+		}
+		for actor := range p.apply(context.WithoutCancel(ctx), group) {
+			failed[actor] = true
+		}
+		for _, g := range group {
+			if g.skipped {
+				release = append(release, g.in.ID)
+			}
+		}
+		group = group[:0]
+	}
 	for _, in := range ins {
 		if failed[in.ActorURI] || ctx.Err() != nil {
 			release = append(release, in.ID)
 			continue
 		}
-		if !p.processOne(ctx, in) {
+		g := p.prepare(ctx, in)
+		if g.err != nil && ctx.Err() != nil {
+			// Cut short: the lease (or the next run's re-queue) brings it back.
+			failed[in.ActorURI] = true
+			continue
+		}
+		if g.err != nil {
 			failed[in.ActorURI] = true
 		}
+		group = append(group, g)
+		if !sharesTransaction[g.a.Type] {
+			flush()
+		}
 	}
+	flush()
 	if len(release) > 0 {
 		if err := p.db.ReleaseInbound(context.WithoutCancel(ctx), release); err != nil {
 			return len(ins), err
@@ -189,49 +276,157 @@ func (p *Processor) processSome(ctx context.Context, limit int) (int, error) {
 	return len(ins), nil
 }
 
+// sharesTransaction are the activity types whose effects no later
+// activity's preparation reads (preparation reads through the pool, so it
+// does not see a group's writes until they commit): they are applied in
+// one transaction with those after them. Any other type (an Accept, which
+// changes whom a post to followers reaches; an Update or a Delete, which
+// change the cached actor; a project's Add) ends its group, which commits
+// before the next activity is prepared.
+var sharesTransaction = map[string]bool{
+	"Create": true, "Follow": true, "Undo": true, "Like": true, "Announce": true,
+}
+
 // errPermanent marks an activity that no retry will make processable.
 var errPermanent = errors.New("cannot be processed")
-
-// processOne processes one claimed activity and reports whether it is
-// done.
-func (p *Processor) processOne(ctx context.Context, in store.Inbound) bool {
-	log := p.log.With("activity_id", in.ActivityID, "type", in.ActivityType, "actor", in.ActorURI, "attempt", in.Attempts)
-	err := p.process(ctx, in)
-	if err == nil {
-		log.Debug("inbound processed")
-		return true
-	}
-	if ctx.Err() != nil {
-		return false // the lease brings it back
-	}
-	var next time.Time
-	if !errors.Is(err, errPermanent) && in.Attempts < p.maxAttempts {
-		backoff := 10 * time.Second << min(in.Attempts, 9)
-		next = p.now().Add(min(backoff, time.Hour))
-	}
-	log.Warn("inbound processing failed", "err", err, "retry_at", next)
-	if rerr := p.db.RetryInbound(context.WithoutCancel(ctx), in.ID, err.Error(), next); rerr != nil {
-		log.Error("inbound: record failure", "err", rerr)
-	}
-	return false
-}
 
 // effect is what an activity does to the database, applied in the
 // transaction that marks it done.
 type effect func(ctx context.Context, t *store.Tx) error
 
-// process applies one activity: first what needs the network (fetching an
-// actor or an object), then its effects and its "done" in one transaction.
-func (p *Processor) process(ctx context.Context, in store.Inbound) error {
+// prepared is a claimed activity, ready to apply: its effect, or why it
+// could not be prepared.
+type prepared struct {
+	in      store.Inbound
+	a       activity
+	eff     effect
+	prepErr error // preparing failed
+	err     error // preparing or applying failed
+	skipped bool  // not applied: an earlier activity of its actor failed
+}
+
+// apply applies a group of prepared activities in one transaction, each
+// in a savepoint of its own, so that one whose effect fails is undone
+// alone and recorded as failed (to retry, or for good), and the rest
+// commit; an activity after a failed one of the same actor is skipped, to
+// keep each actor's order. It returns the actors that had a failure. When
+// the transaction itself fails, each activity is applied on its own.
+func (p *Processor) apply(ctx context.Context, group []prepared) map[string]bool {
+	failed := map[string]bool{}
+	err := p.db.Write(ctx, func(t *store.Tx) error {
+		clear(failed)
+		for i := range group {
+			g := &group[i]
+			g.err, g.skipped = g.prepErr, failed[g.in.ActorURI]
+			if g.skipped {
+				continue
+			}
+			if g.err == nil {
+				g.err = t.Savepoint(ctx, func() error { return p.applyOne(ctx, t, *g) })
+				if errors.Is(g.err, store.ErrSavepoint) {
+					return g.err
+				}
+			}
+			if g.err != nil {
+				failed[g.in.ActorURI] = true
+				if err := t.RetryInbound(ctx, g.in.ID, g.err.Error(), p.nextAttempt(*g)); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		p.log.Warn("inbound: a group failed; applying its activities one by one", "count", len(group), "err", err)
+		return p.applyEach(ctx, group)
+	}
+	for _, g := range group {
+		p.report(g)
+	}
+	return failed
+}
+
+// applyEach applies a group one activity per transaction: the path when
+// a group's transaction failed as a whole.
+func (p *Processor) applyEach(ctx context.Context, group []prepared) map[string]bool {
+	failed := map[string]bool{}
+	for i := range group {
+		g := &group[i]
+		g.err, g.skipped = g.prepErr, failed[g.in.ActorURI]
+		if g.skipped {
+			continue
+		}
+		if g.err == nil {
+			g.err = p.db.Write(ctx, func(t *store.Tx) error { return p.applyOne(ctx, t, *g) })
+		}
+		if g.err != nil {
+			failed[g.in.ActorURI] = true
+			if rerr := p.db.RetryInbound(ctx, g.in.ID, g.err.Error(), p.nextAttempt(*g)); rerr != nil {
+				p.log.Error("inbound: record failure", "activity_id", g.in.ActivityID, "err", rerr)
+			}
+		}
+		p.report(*g)
+	}
+	return failed
+}
+
+// applyOne writes one activity's effect and marks it done.
+func (p *Processor) applyOne(ctx context.Context, t *store.Tx, g prepared) error {
+	if g.eff != nil {
+		if err := g.eff(ctx, t); err != nil {
+			return err
+		}
+	}
+	return t.FinishInbound(ctx, g.in.ID, p.now())
+}
+
+// nextAttempt is when a failed activity is tried again; zero when never.
+func (p *Processor) nextAttempt(g prepared) time.Time {
+	if errors.Is(g.err, errPermanent) || g.in.Attempts >= p.maxAttempts {
+		return time.Time{}
+	}
+	backoff := 10 * time.Second << min(g.in.Attempts, 9)
+	return p.now().Add(min(backoff, time.Hour))
+}
+
+// report logs an applied activity, and tells Accepted of an Accept of one
+// of our follows; it runs once the group committed.
+func (p *Processor) report(g prepared) {
+	if g.skipped {
+		return
+	}
+	log := p.log.With("activity_id", g.in.ActivityID, "type", g.in.ActivityType, "actor", g.in.ActorURI, "attempt", g.in.Attempts)
+	if g.err != nil {
+		log.Warn("inbound processing failed", "err", g.err, "retry_at", p.nextAttempt(g))
+		return
+	}
+	log.Debug("inbound processed")
+	if g.a.Type == "Accept" && g.eff != nil && p.accepted != nil {
+		p.accepted(g.a.Actor)
+	}
+}
+
+// prepare readies one activity: what needs the network (fetching an
+// actor or an object) and the reads that decide its effect, which
+// applyOne then writes with its "done", in the group's transaction.
+func (p *Processor) prepare(ctx context.Context, in store.Inbound) prepared {
+	g := prepared{in: in}
+	g.a, g.eff, g.prepErr = p.process(ctx, in)
+	g.err = g.prepErr
+	return g
+}
+
+// process decodes an activity and finds its effect.
+func (p *Processor) process(ctx context.Context, in store.Inbound) (activity, effect, error) {
 	a, err := decodeActivity(in.Body, int64(len(in.Body))+1)
 	if err != nil {
-		return fmt.Errorf("%w: %v", errPermanent, err)
+		return activity{Type: in.ActivityType, Actor: in.ActorURI}, nil, fmt.Errorf("%w: %v", errPermanent, err)
 	}
 	// Stored before its sender was blocked: not applied.
 	if err := checkBlocked(ctx, p.db, a.Actor); errors.Is(err, coop.ErrBlocked) {
-		return fmt.Errorf("%w: %v", errPermanent, err)
+		return a, nil, fmt.Errorf("%w: %v", errPermanent, err)
 	} else if err != nil {
-		return err
+		return a, nil, err
 	}
 	var eff effect
 	switch a.Type {
@@ -256,21 +451,7 @@ func (p *Processor) process(ctx context.Context, in store.Inbound) error {
 		// Announce, Like and the rest are kept in the inbound table for
 		// later issues, and need nothing now.
 	}
-	if err != nil {
-		return err
-	}
-	err = p.db.Write(ctx, func(t *store.Tx) error {
-		if eff != nil {
-			if err := eff(ctx, t); err != nil {
-				return err
-			}
-		}
-		return t.FinishInbound(ctx, in.ID, p.now())
-	})
-	if err == nil && a.Type == "Accept" && eff != nil && p.accepted != nil {
-		p.accepted(a.Actor)
-	}
-	return err
+	return a, eff, err
 }
 
 // localActor returns the live local actor with the given URI.
@@ -296,7 +477,7 @@ func localActor(ctx context.Context, r coop.Reader, site coop.Site, uri string) 
 // accepted when it follows again (Mastodon repeats Follows), and is
 // answered again.
 func (p *Processor) follow(ctx context.Context, a activity) (effect, error) {
-	local, ok, err := localActor(ctx, p.db, p.site, idOf(a.object()))
+	local, ok, err := p.localActor(ctx, idOf(a.object()))
 	if err != nil || !ok {
 		return nil, err
 	}
@@ -592,8 +773,13 @@ func (p *Processor) receivedNote(ctx context.Context, a activity, m map[string]a
 			}
 		}
 	}
+	asked := map[string]bool{}
 	for _, id := range candidates {
-		local, ok, err := localActor(ctx, p.db, p.site, id)
+		if asked[id] {
+			continue // to and the Note's to name the same actors
+		}
+		asked[id] = true
+		local, ok, err := p.localActor(ctx, id)
 		if err != nil {
 			return n, err
 		}

@@ -290,7 +290,7 @@ func (f *Fetcher) KeyFor(ctx context.Context, keyID string, refresh bool) (store
 	case err == nil && cached.Gone():
 		return cached, nil, fmt.Errorf("key %s: actor %s: %w", keyID, cached.ID, ErrRemoteGone)
 	case err == nil && (!refresh && f.now().Sub(cached.FetchedAt) < f.maxAge || refresh && f.now().Sub(cached.FetchedAt) < f.minRefetch):
-		k, err := sig.ParsePublicKey(cached.PublicKeyPEM)
+		k, err := f.parseKey(cached.PublicKeyPEM)
 		return cached, k, err
 	case err != nil && !errors.Is(err, store.ErrNotFound):
 		return store.RemoteActor{}, nil, err
@@ -298,7 +298,7 @@ func (f *Fetcher) KeyFor(ctx context.Context, keyID string, refresh bool) (store
 	unlock := f.lock(keyID)
 	defer unlock()
 	if again, err := f.db.RemoteActorByKeyID(ctx, keyID); err == nil && again.FetchedAt.After(cached.FetchedAt) && !again.Gone() {
-		k, err := sig.ParsePublicKey(again.PublicKeyPEM)
+		k, err := f.parseKey(again.PublicKeyPEM)
 		return again, k, err
 	}
 	a, err := f.fetchKey(ctx, keyID)
@@ -310,7 +310,7 @@ func (f *Fetcher) KeyFor(ctx context.Context, keyID string, refresh bool) (store
 		}
 		return store.RemoteActor{}, nil, err
 	}
-	k, err := sig.ParsePublicKey(a.PublicKeyPEM)
+	k, err := f.parseKey(a.PublicKeyPEM)
 	return a, k, err
 }
 

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coopfed/coopfed/coop"
@@ -62,7 +64,8 @@ func (r reader) Blocks(ctx context.Context) ([]coop.Block, error) {
 // DomainBlock finds the block of host's domain or of a domain above it
 // (the longest one when several hold). host is normalized with
 // coop.NormalizeDomain; one that does not normalize is an error wrapping
-// coop.ErrInvalidDomain. No block is ErrNotFound.
+// coop.ErrInvalidDomain. No block is ErrNotFound. On a transaction it
+// reads the table; on the DB it reads the block cache (see blockCache).
 func (r reader) DomainBlock(ctx context.Context, host string) (coop.Block, error) {
 	cands, err := coop.DomainCandidates(host)
 	if err != nil {
@@ -82,6 +85,7 @@ func (r reader) DomainBlock(ctx context.Context, host string) (coop.Block, error
 }
 
 // AccountBlock finds the block of one remote actor; none is ErrNotFound.
+// On a transaction it reads the table; on the DB, the block cache.
 func (r reader) AccountBlock(ctx context.Context, actorURI string) (coop.Block, error) {
 	b, err := scanBlock(r.q.QueryRowContext(ctx, `SELECT `+blockColumns+` FROM blocks
 		WHERE kind = 'account' AND target = ?`, actorURI))
@@ -91,8 +95,110 @@ func (r reader) AccountBlock(ctx context.Context, actorURI string) (coop.Block, 
 	return b, nil
 }
 
+// BlockCacheTTL is the longest a DB's cached block list is used: a block
+// added or removed by another process (`coopfed block add` while serve
+// runs) holds in this process within BlockCacheTTL. A block written
+// through this DB holds at once: its commit empties the cache.
+const BlockCacheTTL = time.Second
+
+// blockCache is the block list in memory, so that the block checks of
+// every inbox POST, fetch and delivery (federation.Blocklist) cost no
+// query. A snapshot is the whole table (blocks are few: an admin's list),
+// reloaded when older than BlockCacheTTL or when this process committed a
+// change to the blocks (gen moved on).
+type blockCache struct {
+	gen  atomic.Uint64 // bumped after every commit that changed blocks
+	snap atomic.Pointer[blockSnapshot]
+	mu   sync.Mutex       // one reload at a time
+	now  func() time.Time // nil: time.Now; tests set it
+}
+
+type blockSnapshot struct {
+	gen      uint64
+	loaded   time.Time // when the query that read it began
+	domains  map[string]coop.Block
+	accounts map[string]coop.Block
+}
+
+// invalidate makes the next look-up reload the list.
+func (c *blockCache) invalidate() { c.gen.Add(1) }
+
+func (c *blockCache) clock() time.Time {
+	if c.now != nil {
+		return c.now()
+	}
+	return time.Now()
+}
+
+func (c *blockCache) fresh(s *blockSnapshot, now time.Time) bool {
+	return s != nil && s.gen == c.gen.Load() && now.Sub(s.loaded) < BlockCacheTTL
+}
+
+// get returns a snapshot no older than BlockCacheTTL that reflects every
+// block change this process committed.
+func (c *blockCache) get(ctx context.Context, r reader) (*blockSnapshot, error) {
+	if s := c.snap.Load(); c.fresh(s, c.clock()) {
+		return s, nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s := c.snap.Load(); c.fresh(s, c.clock()) {
+		return s, nil
+	}
+	// gen and the time are read before the query: a change committed
+	// while it runs leaves the snapshot stale, never marked fresh.
+	s := &blockSnapshot{gen: c.gen.Load(), loaded: c.clock(),
+		domains: map[string]coop.Block{}, accounts: map[string]coop.Block{}}
+	bs, err := r.Blocks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range bs {
+		switch b.Kind {
+		case coop.BlockDomain:
+			s.domains[b.Target] = b
+		case coop.BlockAccount:
+			s.accounts[b.Target] = b
+		}
+	}
+	c.snap.Store(s)
+	return s, nil
+}
+
+// DomainBlock is reader.DomainBlock from the block cache.
+func (db *DB) DomainBlock(ctx context.Context, host string) (coop.Block, error) {
+	cands, err := coop.DomainCandidates(host)
+	if err != nil {
+		return coop.Block{}, fmt.Errorf("store: domain block of %q: %w", host, err)
+	}
+	s, err := db.blocks.get(ctx, db.reader)
+	if err != nil {
+		return coop.Block{}, err
+	}
+	// cands run from the host up: the first held is the longest.
+	for _, c := range cands {
+		if b, ok := s.domains[c]; ok {
+			return b, nil
+		}
+	}
+	return coop.Block{}, fmt.Errorf("domain block of %s: %w", host, ErrNotFound)
+}
+
+// AccountBlock is reader.AccountBlock from the block cache.
+func (db *DB) AccountBlock(ctx context.Context, actorURI string) (coop.Block, error) {
+	s, err := db.blocks.get(ctx, db.reader)
+	if err != nil {
+		return coop.Block{}, err
+	}
+	if b, ok := s.accounts[actorURI]; ok {
+		return b, nil
+	}
+	return coop.Block{}, fmt.Errorf("account block of %s: %w", actorURI, ErrNotFound)
+}
+
 // InsertBlock implements coop.BlockTx.
 func (t *Tx) InsertBlock(ctx context.Context, b coop.Block) error {
+	t.blocksChanged = true
 	_, err := t.tx.ExecContext(ctx, `INSERT INTO blocks (`+blockColumns+`) VALUES (?, ?, ?, ?, ?)`,
 		string(b.Kind), b.Target, b.Reason, b.By, fmtTime(b.CreatedAt))
 	if isUniqueViolation(err) {
@@ -106,6 +212,7 @@ func (t *Tx) InsertBlock(ctx context.Context, b coop.Block) error {
 
 // DeleteBlock implements coop.BlockTx.
 func (t *Tx) DeleteBlock(ctx context.Context, kind coop.BlockKind, target string) error {
+	t.blocksChanged = true
 	return t.execOne(ctx, "unblock "+target, `DELETE FROM blocks WHERE kind = ? AND target = ?`, string(kind), target)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/coopfed/coopfed/coop"
 	"github.com/google/go-cmp/cmp"
@@ -110,4 +111,82 @@ func TestBlocks(t *testing.T) {
 			t.Fatalf("second delete: %v", err)
 		}
 	})
+}
+
+func TestBlockCache(t *testing.T) {
+	ctx := context.Background()
+	path := t.TempDir() + "/coopfed.db"
+	node, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer node.Close()
+	// The CLI: another process on the same file, with a cache of its own.
+	cli, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	now := t0
+	node.blocks.now = func() time.Time { return now }
+
+	add := func(db *DB, kind coop.BlockKind, target string) {
+		t.Helper()
+		err := db.Write(ctx, func(tx *Tx) error {
+			return tx.InsertBlock(ctx, coop.Block{Kind: kind, Target: target, By: "admin", CreatedAt: t0})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	remove := func(db *DB, kind coop.BlockKind, target string) {
+		t.Helper()
+		if err := db.Write(ctx, func(tx *Tx) error { return tx.DeleteBlock(ctx, kind, target) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	domainBlocked := func(host string) bool {
+		t.Helper()
+		_, err := node.DomainBlock(ctx, host)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			t.Fatal(err)
+		}
+		return err == nil
+	}
+	accountBlocked := func(uri string) bool {
+		t.Helper()
+		_, err := node.AccountBlock(ctx, uri)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			t.Fatal(err)
+		}
+		return err == nil
+	}
+
+	steps := []struct {
+		name string
+		do   func()
+		want func() bool
+	}{
+		{"nothing blocked, and the empty list is cached", func() {}, func() bool { return !domainBlocked("a.test") }},
+		{"a block written in this process holds at once", func() { add(node, coop.BlockDomain, "a.test") },
+			func() bool { return domainBlocked("x.a.test") }},
+		{"an unblock in this process holds at once", func() { remove(node, coop.BlockDomain, "a.test") },
+			func() bool { return !domainBlocked("x.a.test") }},
+		{"another process's block is not seen within the TTL", func() {
+			add(cli, coop.BlockAccount, "https://b.test/u/troll")
+			now = now.Add(BlockCacheTTL / 2)
+		}, func() bool { return !accountBlocked("https://b.test/u/troll") }},
+		{"another process's block holds once the TTL is over", func() { now = now.Add(BlockCacheTTL / 2) },
+			func() bool { return accountBlocked("https://b.test/u/troll") }},
+		{"another process's unblock holds once the TTL is over", func() {
+			remove(cli, coop.BlockAccount, "https://b.test/u/troll")
+			now = now.Add(BlockCacheTTL)
+		}, func() bool { return !accountBlocked("https://b.test/u/troll") }},
+	}
+	for _, s := range steps {
+		s.do()
+		if !s.want() {
+			t.Errorf("%s: not so", s.name)
+		}
+	}
 }

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coopfed/coopfed/coop"
@@ -25,6 +27,13 @@ type DB struct {
 	write  *sql.DB
 	read   *sql.DB
 	reader // reads go to the pool
+
+	blocks blockCache       // DomainBlock and AccountBlock on the DB read it
+	actors remoteActorCache // RemoteActor and RemoteActorByKeyID on the DB read it
+
+	inbound inboundGroup // the committer of InsertInbound
+
+	wstmts, rstmts *stmtCache // prepared statements of the writer and of the pool
 }
 
 var (
@@ -83,12 +92,15 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(4)
-	return &DB{path: path, write: w, read: r, reader: reader{q: r}}, nil
+	db := &DB{path: path, write: w, read: r, wstmts: newStmtCache(w), rstmts: newStmtCache(r)}
+	db.reader = reader{q: poolConn{r, db.rstmts}}
+	return db, nil
 }
 
 // Close closes every connection.
 func (db *DB) Close() error {
-	return errors.Join(db.read.Close(), db.write.Close())
+	db.inbound.stop()
+	return errors.Join(db.wstmts.close(), db.rstmts.close(), db.read.Close(), db.write.Close())
 }
 
 // Path is the database file's path.
@@ -102,21 +114,215 @@ func (db *DB) Update(ctx context.Context, fn func(coop.Tx) error) error {
 // Write runs fn in one write transaction (BEGIN IMMEDIATE); fn's error
 // rolls it back and is returned.
 func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
+	db.wstmts.prepareWanted(ctx)
 	sqlTx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	t := &Tx{reader: reader{q: sqlTx}, tx: sqlTx}
+	tc := &txConn{sqlTx, db.wstmts}
+	t := &Tx{reader: reader{q: tc}, tx: tc}
 	if err := fn(t); err != nil {
 		if rbErr := sqlTx.Rollback(); rbErr != nil {
 			return errors.Join(err, fmt.Errorf("store: rollback: %w", rbErr))
 		}
 		return err
 	}
-	if err := sqlTx.Commit(); err != nil {
+	err = sqlTx.Commit()
+	// Even after a failed commit: a stale cache must not outlive a
+	// change that may have landed.
+	if t.blocksChanged {
+		db.blocks.invalidate()
+	}
+	if t.actorsChanged {
+		db.actors.invalidate()
+	}
+	if err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
 	return nil
+}
+
+// stmtCache keeps prepared statements of one *sql.DB by query text, so
+// that a query is parsed once per connection rather than on every call
+// (modernc.org/sqlite prepares each query it is given: parsing was a fifth
+// of the CPU of the inbound benchmark). Queries built with a variable
+// number of placeholders make a few variants each; past maxCachedStmts
+// queries run unprepared.
+type stmtCache struct {
+	db      *sql.DB
+	mu      sync.Mutex
+	stmts   map[string]*sql.Stmt
+	wanted  map[string]bool // the writer's: prepared at the start of the next Write
+	nwanted atomic.Int32
+}
+
+const maxCachedStmts = 512
+
+func newStmtCache(db *sql.DB) *stmtCache {
+	return &stmtCache{db: db, stmts: map[string]*sql.Stmt{}, wanted: map[string]bool{}}
+}
+
+func (c *stmtCache) lookup(q string) *sql.Stmt {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stmts[q]
+}
+
+// prepared returns q prepared on the pool, preparing it now if needed;
+// nil when it is not cached (the caller runs q unprepared, which reports
+// any error in q).
+func (c *stmtCache) prepared(ctx context.Context, q string) *sql.Stmt {
+	c.mu.Lock()
+	s, full := c.stmts[q], len(c.stmts) >= maxCachedStmts
+	c.mu.Unlock()
+	if s != nil || full {
+		return s
+	}
+	s, err := c.db.PrepareContext(ctx, q)
+	if err != nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old := c.stmts[q]; old != nil {
+		s.Close()
+		return old
+	}
+	c.stmts[q] = s
+	return s
+}
+
+// want notes a query a transaction ran unprepared. It cannot be prepared
+// there: the writer's only connection is the transaction's, and
+// PrepareContext would wait for it.
+func (c *stmtCache) want(q string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.stmts)+len(c.wanted) < maxCachedStmts {
+		c.wanted[q] = true
+		c.nwanted.Store(int32(len(c.wanted)))
+	}
+}
+
+// prepareWanted prepares the queries transactions wanted, before the
+// next transaction takes the connection.
+func (c *stmtCache) prepareWanted(ctx context.Context) {
+	if c.nwanted.Load() == 0 {
+		return
+	}
+	c.mu.Lock()
+	var qs []string
+	for q := range c.wanted {
+		qs = append(qs, q)
+	}
+	clear(c.wanted)
+	c.nwanted.Store(0)
+	c.mu.Unlock()
+	for _, q := range qs {
+		if c.lookup(q) != nil {
+			continue
+		}
+		s, err := c.db.PrepareContext(ctx, q)
+		if err != nil {
+			continue // it runs unprepared, and reports its error there
+		}
+		c.mu.Lock()
+		c.stmts[q] = s
+		c.mu.Unlock()
+	}
+}
+
+func (c *stmtCache) close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var errs []error
+	for q, s := range c.stmts {
+		errs = append(errs, s.Close())
+		delete(c.stmts, q)
+	}
+	return errors.Join(errs...)
+}
+
+// poolConn is the read pool, through its prepared statements.
+type poolConn struct {
+	db    *sql.DB
+	stmts *stmtCache
+}
+
+func (c poolConn) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if s := c.stmts.prepared(ctx, q); s != nil {
+		return s.QueryContext(ctx, args...)
+	}
+	return c.db.QueryContext(ctx, q, args...)
+}
+
+func (c poolConn) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	if s := c.stmts.prepared(ctx, q); s != nil {
+		return s.QueryRowContext(ctx, args...)
+	}
+	return c.db.QueryRowContext(ctx, q, args...)
+}
+
+func (c poolConn) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if s := c.stmts.prepared(ctx, q); s != nil {
+		return s.ExecContext(ctx, args...)
+	}
+	return c.db.ExecContext(ctx, q, args...)
+}
+
+// txConn is a write transaction, through the writer's prepared
+// statements.
+type txConn struct {
+	tx    *sql.Tx
+	stmts *stmtCache
+}
+
+func (c *txConn) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if s := c.stmts.lookup(q); s != nil {
+		return c.tx.StmtContext(ctx, s).QueryContext(ctx, args...)
+	}
+	c.stmts.want(q)
+	return c.tx.QueryContext(ctx, q, args...)
+}
+
+func (c *txConn) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	if s := c.stmts.lookup(q); s != nil {
+		return c.tx.StmtContext(ctx, s).QueryRowContext(ctx, args...)
+	}
+	c.stmts.want(q)
+	return c.tx.QueryRowContext(ctx, q, args...)
+}
+
+func (c *txConn) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if s := c.stmts.lookup(q); s != nil {
+		return c.tx.StmtContext(ctx, s).ExecContext(ctx, args...)
+	}
+	c.stmts.want(q)
+	return c.tx.ExecContext(ctx, q, args...)
+}
+
+// ErrSavepoint is a savepoint that could not be set, rolled back to or
+// released: the transaction around it is no longer to be trusted.
+var ErrSavepoint = errors.New("savepoint failed")
+
+// Savepoint runs fn inside a savepoint of the transaction: fn's error
+// undoes what fn wrote, and only that, and is returned as it is; the
+// transaction goes on. An error of the savepoint itself wraps
+// ErrSavepoint: the caller must then give the whole transaction up.
+func (t *Tx) Savepoint(ctx context.Context, fn func() error) error {
+	if _, err := t.tx.ExecContext(ctx, `SAVEPOINT sp`); err != nil {
+		return fmt.Errorf("store: %w: %v", ErrSavepoint, err)
+	}
+	ferr := fn()
+	if ferr != nil {
+		if _, err := t.tx.ExecContext(ctx, `ROLLBACK TO sp`); err != nil {
+			return fmt.Errorf("store: %w: rollback after %v: %v", ErrSavepoint, ferr, err)
+		}
+	}
+	if _, err := t.tx.ExecContext(ctx, `RELEASE sp`); err != nil {
+		return fmt.Errorf("store: %w: release: %v", ErrSavepoint, err)
+	}
+	return ferr
 }
 
 // reader implements coop.Reader on a pool or a transaction.
@@ -126,7 +332,10 @@ type reader struct{ q querier }
 // that only store's direct callers (federation, tests) use.
 type Tx struct {
 	reader
-	tx *sql.Tx
+	tx *txConn
+
+	blocksChanged bool // InsertBlock or DeleteBlock ran: the commit empties the block cache
+	actorsChanged bool // a remote actor was written: the commit empties the remote actor cache
 }
 
 // timeLayout is how times are stored: UTC, fixed width, so that text order

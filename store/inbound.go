@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -56,13 +58,185 @@ func (t *Tx) InsertInbound(ctx context.Context, in Inbound) (id int64, inserted 
 	return id, false, nil
 }
 
-// InsertInbound stores an accepted activity in its own transaction.
+// InsertInbound stores an accepted activity, durably once it returns nil,
+// with group commit: the inserts of concurrent callers (inbox handlers)
+// are written by one committer goroutine in one transaction, one commit
+// for as many as were waiting, and each caller waits for the outcome of
+// its own. A caller's error is its own: a failing insert is taken out
+// and the rest of its group written again without it, so that what
+// commits is exactly what was answered nil. The queue is bounded
+// (inboundQueue); a caller whose ctx ends before its insert began gets
+// ctx's error and its activity is not written. One whose ctx ends while
+// the group commits gets the error too, though its activity may be
+// stored: an activity is never answered as stored and then lost, and a
+// repeat of it is found as stored.
 func (db *DB) InsertInbound(ctx context.Context, in Inbound) (id int64, inserted bool, err error) {
-	err = db.Write(ctx, func(t *Tx) error {
-		id, inserted, err = t.InsertInbound(ctx, in)
-		return err
+	g := &db.inbound
+	g.start(db)
+	r := &inboundReq{ctx: ctx, in: in, ready: make(chan struct{})}
+	select {
+	case g.reqs <- r:
+	case <-ctx.Done():
+		return 0, false, fmt.Errorf("store: insert inbound %s: %w", in.ActivityID, ctx.Err())
+	case <-g.quit:
+		return 0, false, fmt.Errorf("store: insert inbound %s: %w", in.ActivityID, errClosed)
+	}
+	select {
+	case <-r.ready:
+	case <-ctx.Done():
+		return 0, false, fmt.Errorf("store: insert inbound %s: %w", in.ActivityID, ctx.Err())
+	case <-g.done:
+		select {
+		case <-r.ready:
+		default:
+			return 0, false, fmt.Errorf("store: insert inbound %s: %w", in.ActivityID, errClosed)
+		}
+	}
+	return r.id, r.inserted, r.err
+}
+
+// errClosed is an insert after Close.
+var errClosed = errors.New("the database is closed")
+
+// Group commit of inserts into inbound.
+const (
+	// inboundQueue bounds the inserts waiting for the committer; more
+	// callers wait to enqueue (or give up with their ctx).
+	inboundQueue = 1024
+	// inboundMaxGroup bounds one transaction.
+	inboundMaxGroup = 256
+)
+
+// inboundGroup is the committer of InsertInbound, started by the first
+// insert and stopped by Close.
+type inboundGroup struct {
+	once    sync.Once // makes the channels
+	started sync.Once
+	stopped sync.Once
+	reqs    chan *inboundReq
+	quit    chan struct{} // closed by stop
+	done    chan struct{} // closed when the committer has returned
+
+	commits atomic.Int64 // transactions committed, for tests
+}
+
+type inboundReq struct {
+	ctx      context.Context
+	in       Inbound
+	id       int64
+	inserted bool
+	err      error
+	ready    chan struct{} // closed when id, inserted and err are set
+}
+
+func (g *inboundGroup) init() {
+	g.once.Do(func() {
+		g.reqs = make(chan *inboundReq, inboundQueue)
+		g.quit = make(chan struct{})
+		g.done = make(chan struct{})
 	})
-	return id, inserted, err
+}
+
+// start starts the committer, once.
+func (g *inboundGroup) start(db *DB) {
+	g.init()
+	g.started.Do(func() { go g.run(db) })
+}
+
+// stop ends the committer, after the group it is writing; inserts still
+// queued fail with errClosed. Only the first call does anything.
+func (g *inboundGroup) stop() {
+	g.init()
+	g.stopped.Do(func() {
+		close(g.quit)
+		running := true
+		g.started.Do(func() { running = false }) // never started: now it never will
+		if running {
+			<-g.done
+		} else {
+			close(g.done)
+		}
+	})
+}
+
+func (g *inboundGroup) run(db *DB) {
+	defer close(g.done)
+	var group []*inboundReq
+	for {
+		select {
+		case r := <-g.reqs:
+			group = append(group[:0], r)
+		case <-g.quit:
+			for {
+				select {
+				case r := <-g.reqs:
+					r.err = fmt.Errorf("store: insert inbound %s: %w", r.in.ActivityID, errClosed)
+					close(r.ready)
+				default:
+					return
+				}
+			}
+		}
+	fill:
+		for len(group) < inboundMaxGroup {
+			select {
+			case r := <-g.reqs:
+				group = append(group, r)
+			default:
+				break fill
+			}
+		}
+		db.commitInbound(group)
+	}
+}
+
+// commitInbound writes a group in one transaction and answers each of its
+// callers. A caller whose ctx ended is answered without being written.
+// When one insert fails, the transaction is rolled back, that caller gets
+// its error, and the others are written again without it: a failed
+// statement could have ended the transaction itself (SQLite rolls back on
+// some errors), so nothing done before it is trusted.
+func (db *DB) commitInbound(group []*inboundReq) {
+	live := make([]*inboundReq, 0, len(group))
+	for _, r := range group {
+		if err := r.ctx.Err(); err != nil {
+			r.err = fmt.Errorf("store: insert inbound %s: %w", r.in.ActivityID, err)
+			close(r.ready)
+			continue
+		}
+		live = append(live, r)
+	}
+	// The statements run under a context of their own: a caller that
+	// gives up must not interrupt the others' transaction.
+	ctx := context.Background()
+	for len(live) > 0 {
+		failed := -1
+		err := db.Write(ctx, func(t *Tx) error {
+			for i, r := range live {
+				r.id, r.inserted, r.err = t.InsertInbound(ctx, r.in)
+				if r.err != nil {
+					failed = i
+					return r.err
+				}
+			}
+			return nil
+		})
+		if failed >= 0 {
+			close(live[failed].ready)
+			live = append(live[:failed], live[failed+1:]...)
+			continue
+		}
+		if err == nil {
+			db.inbound.commits.Add(1)
+		}
+		for _, r := range live {
+			if err != nil {
+				r.id, r.inserted, r.err = 0, false, err
+			}
+			close(r.ready)
+		}
+		return
+	}
 }
 
 const inboundColumns = `id, activity_id, content_hash, activity_type, actor_uri, key_id, recipient_id, body,
@@ -133,16 +307,18 @@ func (db *DB) ClaimInbound(ctx context.Context, now time.Time, lease time.Durati
 				return err
 			}
 		}
-		until := fmtTime(now.Add(lease))
+		if len(out) == 0 {
+			return nil
+		}
+		args := []any{fmtTime(now.Add(lease))}
 		for i := range out {
-			if _, err := t.tx.ExecContext(ctx, `UPDATE inbound SET state = 'in_flight', lease_until = ?, attempts = attempts + 1
-				WHERE id = ?`, until, out[i].ID); err != nil {
-				return err
-			}
+			args = append(args, out[i].ID)
 			out[i].State = "in_flight"
 			out[i].Attempts++
 		}
-		return nil
+		_, err = t.tx.ExecContext(ctx, `UPDATE inbound SET state = 'in_flight', lease_until = ?, attempts = attempts + 1
+			WHERE id IN (?`+strings.Repeat(", ?", len(out)-1)+`)`, args...)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: claim inbound: %w", err)
@@ -196,16 +372,19 @@ func (t *Tx) FinishInbound(ctx context.Context, id int64, at time.Time) error {
 
 // RetryInbound puts an activity back in the queue until next, recording
 // why it failed; with next zero it ends failed.
+func (t *Tx) RetryInbound(ctx context.Context, id int64, reason string, next time.Time) error {
+	if next.IsZero() {
+		return t.execOne(ctx, fmt.Sprintf("fail inbound %d", id), `UPDATE inbound
+			SET state = 'failed', lease_until = NULL, last_error = ? WHERE id = ?`, reason, id)
+	}
+	return t.execOne(ctx, fmt.Sprintf("retry inbound %d", id), `UPDATE inbound
+		SET state = 'queued', lease_until = NULL, last_error = ?, next_attempt_at = ? WHERE id = ?`,
+		reason, fmtTime(next), id)
+}
+
+// RetryInbound is Tx.RetryInbound in its own transaction.
 func (db *DB) RetryInbound(ctx context.Context, id int64, reason string, next time.Time) error {
-	return db.Write(ctx, func(t *Tx) error {
-		if next.IsZero() {
-			return t.execOne(ctx, fmt.Sprintf("fail inbound %d", id), `UPDATE inbound
-				SET state = 'failed', lease_until = NULL, last_error = ? WHERE id = ?`, reason, id)
-		}
-		return t.execOne(ctx, fmt.Sprintf("retry inbound %d", id), `UPDATE inbound
-			SET state = 'queued', lease_until = NULL, last_error = ?, next_attempt_at = ? WHERE id = ?`,
-			reason, fmtTime(next), id)
-	})
+	return db.Write(ctx, func(t *Tx) error { return t.RetryInbound(ctx, id, reason, next) })
 }
 
 // InboundByActivityID returns the stored activities with an id (an Update

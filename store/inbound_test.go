@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -236,4 +238,125 @@ func TestFollowsAndReceivedNotes(t *testing.T) {
 			return nil
 		})
 	})
+}
+
+func TestInboundGroupCommit(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	var alice coop.Actor
+	if err := db.Write(ctx, func(tx *Tx) error {
+		var err error
+		alice, err = tx.InsertActor(ctx, actor(coop.KindPerson, "alice"), "KEY")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	type call struct {
+		name     string
+		ctx      context.Context
+		in       Inbound
+		wantErr  bool
+		inserted bool
+	}
+	in := func(id string, recipient int64) Inbound {
+		return Inbound{ActivityID: id, ActivityType: "Create", ActorURI: "https://r.test/u/bob", KeyID: "https://r.test/u/bob#k",
+			RecipientID: recipient, Body: []byte(`{}`), ReceivedAt: t0}
+	}
+	var calls []call
+	for i := range 20 {
+		calls = append(calls, call{name: fmt.Sprintf("activity %d", i), ctx: ctx, in: in(fmt.Sprintf("https://r.test/a/%d", i), alice.ID), inserted: true})
+	}
+	calls = append(calls,
+		call{name: "a recipient that does not exist fails alone", ctx: ctx, in: in("https://r.test/a/bad", alice.ID+100), wantErr: true},
+		call{name: "a caller that gave up is not written", ctx: cancelled, in: in("https://r.test/a/gaveup", 0), wantErr: true},
+	)
+
+	type result struct {
+		inserted bool
+		err      error
+	}
+	// Every insert is queued before the committer starts, as concurrent
+	// handlers' inserts queue while it writes a group: it takes them all
+	// in one group.
+	db.inbound.init()
+	reqs := make([]*inboundReq, len(calls))
+	for i, c := range calls {
+		reqs[i] = &inboundReq{ctx: c.ctx, in: c.in, ready: make(chan struct{})}
+		db.inbound.reqs <- reqs[i]
+	}
+	before := db.inbound.commits.Load()
+	db.inbound.start(db)
+	results := make([]result, len(calls))
+	for i, r := range reqs {
+		<-r.ready
+		results[i] = result{r.inserted, r.err}
+	}
+	// The failed insert is taken out and the group written again: one
+	// commit.
+	if got := db.inbound.commits.Load() - before; got != 1 {
+		t.Errorf("%d inserts took %d commits, want 1", len(calls), got)
+	}
+	for i, c := range calls {
+		t.Run(c.name, func(t *testing.T) {
+			r := results[i]
+			if (r.err != nil) != c.wantErr || r.inserted != c.inserted {
+				t.Errorf("inserted %v, err %v; want inserted %v, an error %v", r.inserted, r.err, c.inserted, c.wantErr)
+			}
+			stored, err := db.InboundByActivityID(ctx, c.in.ActivityID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (len(stored) == 1) != c.inserted {
+				t.Errorf("%d rows stored", len(stored))
+			}
+		})
+	}
+	t.Run("a repeat in the same group is found, not stored again", func(t *testing.T) {
+		var wg sync.WaitGroup
+		ids := make([]int64, 4)
+		oks := make([]bool, 4)
+		for i := range ids {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				var err error
+				if ids[i], oks[i], err = db.InsertInbound(ctx, in("https://r.test/a/twice", 0)); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		n := 0
+		for i := range ids {
+			if ids[i] != ids[0] {
+				t.Errorf("ids %v differ", ids)
+			}
+			if oks[i] {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("inserted %d times, want once", n)
+		}
+	})
+}
+
+func TestInboundAfterClose(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, t.TempDir()+"/coopfed.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := db.InsertInbound(ctx, Inbound{ActivityID: "https://r.test/a/1", ActivityType: "Create",
+		ActorURI: "https://r.test/u/bob", Body: []byte(`{}`), ReceivedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := db.InsertInbound(ctx, Inbound{ActivityID: "https://r.test/a/2"}); !errors.Is(err, errClosed) {
+		t.Errorf("insert after Close: %v, want errClosed", err)
+	}
 }

@@ -139,38 +139,18 @@ func (t *Tx) AppendLogBatch(ctx context.Context, logID int64, records [][]byte) 
 	if err != nil {
 		return 0, fmt.Errorf("store: append to log %d: %w", logID, err)
 	}
-	// Prepared statements pay off for a batch; one record goes straight.
-	const insRecSQL = `INSERT INTO log_records (log_id, idx, data) VALUES (?, ?, ?)`
-	const insHashSQL = `INSERT INTO log_hashes (log_id, idx, hash) VALUES (?, ?, ?)`
-	var insRec, insHash interface {
-		ExecContext(ctx context.Context, args ...any) (sql.Result, error)
-	}
-	if len(records) < 4 {
-		insRec, insHash = direct{t.tx, insRecSQL}, direct{t.tx, insHashSQL}
-	} else {
-		r, err := t.tx.PrepareContext(ctx, insRecSQL)
-		if err != nil {
-			return 0, fmt.Errorf("store: append to log %d: %w", logID, err)
-		}
-		defer r.Close()
-		h, err := t.tx.PrepareContext(ctx, insHashSQL)
-		if err != nil {
-			return 0, fmt.Errorf("store: append to log %d: %w", logID, err)
-		}
-		defer h.Close()
-		insRec, insHash = r, h
-	}
 	for i, data := range records {
 		n := size + int64(i)
 		if len(data) > ledger.MaxRecordSize {
 			return 0, fmt.Errorf("store: append to log %d: record %d: %w", logID, n, ledger.ErrTooLarge)
 		}
-		if _, err := insRec.ExecContext(ctx, logID, n, data); err != nil {
+		// The writer's statement cache (txConn) prepares these once.
+		if _, err := t.tx.ExecContext(ctx, `INSERT INTO log_records (log_id, idx, data) VALUES (?, ?, ?)`, logID, n, data); err != nil {
 			return 0, fmt.Errorf("store: append to log %d: record %d: %w", logID, n, err)
 		}
 		first := tlog.StoredHashIndex(0, n)
 		for j, x := range h.Append(data) {
-			if _, err := insHash.ExecContext(ctx, logID, first+int64(j), x[:]); err != nil {
+			if _, err := t.tx.ExecContext(ctx, `INSERT INTO log_hashes (log_id, idx, hash) VALUES (?, ?, ?)`, logID, first+int64(j), x[:]); err != nil {
 				return 0, fmt.Errorf("store: append to log %d: hash %d: %w", logID, first+int64(j), err)
 			}
 		}
@@ -179,16 +159,6 @@ func (t *Tx) AppendLogBatch(ctx context.Context, logID int64, records [][]byte) 
 		return 0, fmt.Errorf("store: append to log %d: %w", logID, err)
 	}
 	return size, nil
-}
-
-// direct runs one statement without preparing it.
-type direct struct {
-	tx    *sql.Tx
-	query string
-}
-
-func (d direct) ExecContext(ctx context.Context, args ...any) (sql.Result, error) {
-	return d.tx.ExecContext(ctx, d.query, args...)
 }
 
 // SetLogFloor records that a witness has seen the log at size floor: the
@@ -499,14 +469,22 @@ func (db *DB) WriteDurable(ctx context.Context, fn func(*Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	t := &Tx{reader: reader{q: sqlTx}, tx: sqlTx}
+	tc := &txConn{sqlTx, db.wstmts}
+	t := &Tx{reader: reader{q: tc}, tx: tc}
 	if err := fn(t); err != nil {
 		if rbErr := sqlTx.Rollback(); rbErr != nil {
 			return errors.Join(err, fmt.Errorf("store: rollback: %w", rbErr))
 		}
 		return err
 	}
-	if err := sqlTx.Commit(); err != nil {
+	err = sqlTx.Commit()
+	if t.blocksChanged {
+		db.blocks.invalidate()
+	}
+	if t.actorsChanged {
+		db.actors.invalidate()
+	}
+	if err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
 	return nil

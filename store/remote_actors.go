@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -68,9 +70,95 @@ func (r reader) RemoteActorByKeyID(ctx context.Context, keyID string) (RemoteAct
 	return a, nil
 }
 
+// RemoteActorCacheTTL is the longest the DB's in-memory copy of a
+// remote actor row is used: a change another process makes to the row (a
+// fetch by the CLI) holds here within it. A change written through this
+// DB holds at once: its commit empties the copy.
+const RemoteActorCacheTTL = time.Second
+
+// maxCachedRemoteActors bounds the copy; when full it starts again empty.
+const maxCachedRemoteActors = 10000
+
+// remoteActorCache keeps the rows RemoteActor and RemoteActorByKeyID read
+// on the DB, so that every signed request does not query for its key.
+type remoteActorCache struct {
+	gen   atomic.Uint64 // bumped after every commit that wrote remote actors
+	mu    sync.Mutex
+	byURI map[string]cachedRemoteActor
+	byKey map[string]cachedRemoteActor
+	now   func() time.Time // nil: time.Now; tests set it
+}
+
+type cachedRemoteActor struct {
+	a      RemoteActor
+	gen    uint64
+	loaded time.Time
+}
+
+func (c *remoteActorCache) clock() time.Time {
+	if c.now != nil {
+		return c.now()
+	}
+	return time.Now()
+}
+
+func (c *remoteActorCache) invalidate() { c.gen.Add(1) }
+
+func (c *remoteActorCache) get(byKey bool, k string) (RemoteActor, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m := c.byURI
+	if byKey {
+		m = c.byKey
+	}
+	e, ok := m[k]
+	if !ok || e.gen != c.gen.Load() || c.clock().Sub(e.loaded) >= RemoteActorCacheTTL {
+		return RemoteActor{}, false
+	}
+	return e.a, true
+}
+
+func (c *remoteActorCache) put(byKey bool, k string, a RemoteActor, gen uint64, loaded time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.byURI == nil || len(c.byURI)+len(c.byKey) >= maxCachedRemoteActors {
+		c.byURI, c.byKey = map[string]cachedRemoteActor{}, map[string]cachedRemoteActor{}
+	}
+	m := c.byURI
+	if byKey {
+		m = c.byKey
+	}
+	m[k] = cachedRemoteActor{a: a, gen: gen, loaded: loaded}
+}
+
+// cached reads through the cache: gen and the time are taken before the
+// query, so that a write committed while it runs leaves the entry stale.
+func (c *remoteActorCache) cached(byKey bool, k string, load func() (RemoteActor, error)) (RemoteActor, error) {
+	if a, ok := c.get(byKey, k); ok {
+		return a, nil
+	}
+	gen, loaded := c.gen.Load(), c.clock()
+	a, err := load()
+	if err == nil {
+		c.put(byKey, k, a, gen, loaded)
+	}
+	return a, err
+}
+
+// RemoteActor is reader.RemoteActor through the DB's cache.
+func (db *DB) RemoteActor(ctx context.Context, uri string) (RemoteActor, error) {
+	return db.actors.cached(false, uri, func() (RemoteActor, error) { return db.reader.RemoteActor(ctx, uri) })
+}
+
+// RemoteActorByKeyID is reader.RemoteActorByKeyID through the DB's cache.
+func (db *DB) RemoteActorByKeyID(ctx context.Context, keyID string) (RemoteActor, error) {
+	return db.actors.cached(true, keyID, func() (RemoteActor, error) { return db.reader.RemoteActorByKeyID(ctx, keyID) })
+}
+
 // PutRemoteActor stores an actor as fetched, replacing what was cached; a
 // fetched actor is not gone.
 func (t *Tx) PutRemoteActor(ctx context.Context, a RemoteActor) error {
+	t.actorsChanged = true
 	_, err := t.tx.ExecContext(ctx, `INSERT INTO remote_actors (`+remoteActorColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (uri) DO UPDATE SET type = excluded.type, preferred_username = excluded.preferred_username,
@@ -95,6 +183,7 @@ func (db *DB) PutRemoteActor(ctx context.Context, a RemoteActor) error {
 // not cached gets a row of its own, with keyID (its key's id, when known)
 // so that requests signed with that key are refused without a fetch.
 func (t *Tx) MarkRemoteActorGone(ctx context.Context, uri, keyID, host string, at time.Time) error {
+	t.actorsChanged = true
 	_, err := t.tx.ExecContext(ctx, `INSERT INTO remote_actors (uri, key_id, host, fetched_at, gone_at) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (uri) DO UPDATE SET gone_at = coalesce(remote_actors.gone_at, excluded.gone_at),
 			key_id = CASE WHEN remote_actors.key_id = '' THEN excluded.key_id ELSE remote_actors.key_id END`,

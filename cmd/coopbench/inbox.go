@@ -23,6 +23,7 @@ import (
 	"runtime/pprof"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/coopfed/coopfed/coop"
@@ -189,15 +190,19 @@ func benchInbox(ctx context.Context, args []string) error {
 	fmt.Printf("# signed Create{Note} POSTs to the shared inbox over loopback: %d per round from %d remote actors, %d connections, %d rounds; baseline %s of RSA-2048 verifies on %d goroutines\n",
 		*n, len(ss), *conc, rf.rounds, rf.duration, runtime.GOMAXPROCS(0))
 	fmt.Printf("# machine: %s\n", machine())
-	fmt.Println("| round | RSA-2048 verify/s | answered 202/s | ratio | stored and processed/s | ratio |")
-	fmt.Println("| --- | --- | --- | --- | --- | --- |")
-	var verifies, answered, processed, rA, rP []float64
+	fmt.Println("| round | RSA-2048 verify/s | answered 202/s | ratio | stored and processed/s | ratio | CPU µs per activity | per verify | ratio |")
+	fmt.Println("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+	var verifies, answered, processed, rA, rP, cpuA, cpuV, rC []float64
 	stored := 1
 	for r := 1; r <= rf.rounds; r++ {
+		vcpu0 := cpuTime()
 		v, err := verifyRate(vkey, rf.duration)
 		if err != nil {
 			return err
 		}
+		// CPU per verify: the whole process's CPU time over the verifies
+		// (the server is idle then), in µs.
+		vcpu := (cpuTime() - vcpu0).Seconds() * 1e6 / (v * rf.duration.Seconds())
 		reqs, err := presign(r)
 		if err != nil {
 			return err
@@ -212,6 +217,7 @@ func benchInbox(ctx context.Context, args []string) error {
 		var firstErr error
 		var once sync.Once
 		var wg sync.WaitGroup
+		cpu0 := cpuTime()
 		start := time.Now()
 		for range *conc {
 			wg.Add(1)
@@ -238,6 +244,7 @@ func benchInbox(ctx context.Context, args []string) error {
 		stored += *n
 		err = waitCount(countNotes, stored, 5*time.Minute)
 		tProcessed := time.Since(start)
+		acpu := (cpuTime() - cpu0).Seconds() * 1e6 / float64(*n)
 		stopProf()
 		if err != nil {
 			return err
@@ -245,9 +252,11 @@ func benchInbox(ctx context.Context, args []string) error {
 		a, p := float64(*n)/tAnswered.Seconds(), float64(*n)/tProcessed.Seconds()
 		verifies, answered, processed = append(verifies, v), append(answered, a), append(processed, p)
 		rA, rP = append(rA, a/v), append(rP, p/v)
-		fmt.Printf("| %d | %.0f | %.0f | %.3f | %.0f | %.3f |\n", r, v, a, a/v, p, p/v)
+		cpuA, cpuV, rC = append(cpuA, acpu), append(cpuV, vcpu), append(rC, vcpu/acpu)
+		fmt.Printf("| %d | %.0f | %.0f | %.3f | %.0f | %.3f | %.0f | %.1f | %.3f |\n", r, v, a, a/v, p, p/v, acpu, vcpu, vcpu/acpu)
 	}
-	fmt.Printf("| median | %.0f | %.0f | %.3f | %.0f | %.3f |\n", median(verifies), median(answered), median(rA), median(processed), median(rP))
+	fmt.Printf("| median | %.0f | %.0f | %.3f | %.0f | %.3f | %.0f | %.1f | %.3f |\n", median(verifies), median(answered), median(rA), median(processed), median(rP),
+		median(cpuA), median(cpuV), median(rC))
 	return nil
 }
 
@@ -321,6 +330,18 @@ func verifyRate(key *rsa.PrivateKey, d time.Duration) (float64, error) {
 		return 0, errors.New("a baseline verification failed")
 	}
 	return float64(total.Load()) / time.Since(start).Seconds(), nil
+}
+
+// cpuTime is the CPU time this process has used, user and system. The
+// server, its processor and the clients all run in it: the CPU per
+// activity is what the whole exchange costs, whatever else the machine is
+// running.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // startProfile starts a CPU profile to path and returns its stop.
