@@ -105,15 +105,25 @@ func scanDelivery(s scanner, extra ...any) (Delivery, error) {
 // skipped, so that queuing twice delivers once. It runs inside the
 // transaction that records the activity, so an activity is never recorded
 // without its deliveries, nor queued without being recorded.
+//
+// The statement is prepared once for all the inboxes: SQLite would parse
+// it anew for each, and a post to a thousand followers' servers queues a
+// thousand rows.
 func (t *Tx) EnqueueDeliveries(ctx context.Context, senderID int64, activityID string, body []byte, inboxes []string, at time.Time) error {
-	now := fmtTime(at)
+	if len(inboxes) == 0 {
+		return nil
+	}
+	stmt, err := t.tx.PrepareContext(ctx, `INSERT INTO deliveries
+		(activity_id, sender_id, inbox, body, next_attempt_at, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (activity_id, inbox) DO NOTHING`)
+	if err != nil {
+		return fmt.Errorf("store: queue deliveries of %s: %w", activityID, err)
+	}
+	defer stmt.Close()
+	now, text := fmtTime(at), string(body)
 	for _, inbox := range inboxes {
-		_, err := t.tx.ExecContext(ctx, `INSERT INTO deliveries
-			(activity_id, sender_id, inbox, body, next_attempt_at, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (activity_id, inbox) DO NOTHING`,
-			activityID, senderID, inbox, string(body), now, now, now)
-		if err != nil {
+		if _, err := stmt.ExecContext(ctx, activityID, senderID, inbox, text, now, now, now); err != nil {
 			return fmt.Errorf("store: queue delivery of %s to %s: %w", activityID, inbox, err)
 		}
 	}
