@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto"
 	"crypto/rand"
@@ -35,7 +36,8 @@ func benchFanout(ctx context.Context, args []string) error {
 	rounds := fs.Int("rounds", 5, "rounds; each measures the baseline and coopfed, interleaved")
 	n := fs.Int("inboxes", 1000, "distinct inboxes the Create{Note} goes to")
 	servers := fs.Int("servers", 4, "loopback servers the inboxes are spread over")
-	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of round 1's coopfed part to this file")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of round 1's coopfed part to this file, and of round N's to FILE.N (go tool pprof takes them all at once)")
+	nWorkers := fs.Int("workers", 0, "delivery workers; 0: delivery.DefaultWorkers, as serve runs them")
 	checkBlocks := fs.Bool("blocks", true, "check each inbox against the block list, as serve does (false: to measure the check's share)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -84,7 +86,7 @@ func benchFanout(ctx context.Context, args []string) error {
 
 	cfg := delivery.Config{
 		Store: db, KeyID: site.KeyID, UserAgent: "coopfed/bench (+" + site.Base() + "/)",
-		Exclusive: true, DevMode: true, Blocked: federation.DeliveryBlocked(db),
+		Exclusive: true, DevMode: true, Blocked: federation.DeliveryBlocked(db), Workers: *nWorkers,
 	}
 	if !*checkBlocks {
 		cfg.Blocked = nil
@@ -159,7 +161,7 @@ func benchFanout(ctx context.Context, args []string) error {
 		blocks = "block check OFF"
 	}
 	fmt.Printf("# one Create{Note} to %d distinct inboxes on %d loopback servers, %d delivery workers, %s, %d rounds; baseline %d RSA-2048 signatures\n",
-		len(inboxes), *servers, delivery.DefaultWorkers, blocks, *rounds, len(inboxes))
+		len(inboxes), *servers, cmp.Or(*nWorkers, delivery.DefaultWorkers), blocks, *rounds, len(inboxes))
 	fmt.Printf("# machine: %s\n", machine())
 	fmt.Printf("| round | %d signs, 1 goroutine s | %d signs, %d goroutines s | coopfed fan-out s | ratio to 1 goroutine | ratio to %d goroutines |\n", len(inboxes), len(inboxes), procs, procs)
 	fmt.Println("| --- | --- | --- | --- | --- | --- |")
@@ -174,8 +176,12 @@ func benchFanout(ctx context.Context, args []string) error {
 			return err
 		}
 		stopProf := func() {}
-		if r == 1 && *cpuprofile != "" {
-			if stopProf, err = startProfile(*cpuprofile); err != nil {
+		if *cpuprofile != "" {
+			path := *cpuprofile
+			if r > 1 {
+				path = fmt.Sprintf("%s.%d", path, r)
+			}
+			if stopProf, err = startProfile(path); err != nil {
 				return err
 			}
 		}
