@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -106,26 +107,27 @@ func scanDelivery(s scanner, extra ...any) (Delivery, error) {
 // transaction that records the activity, so an activity is never recorded
 // without its deliveries, nor queued without being recorded.
 //
-// The statement is prepared once for all the inboxes: SQLite would parse
-// it anew for each, and a post to a thousand followers' servers queues a
-// thousand rows.
+// One statement queues every inbox, given as a JSON array that SQLite's
+// json_each reads: SQLite would parse an INSERT per row anew, and bind the
+// body again for each, and a post to a thousand followers' servers queues
+// a thousand rows.
 func (t *Tx) EnqueueDeliveries(ctx context.Context, senderID int64, activityID string, body []byte, inboxes []string, at time.Time) error {
 	if len(inboxes) == 0 {
 		return nil
 	}
-	stmt, err := t.tx.PrepareContext(ctx, `INSERT INTO deliveries
-		(activity_id, sender_id, inbox, body, next_attempt_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (activity_id, inbox) DO NOTHING`)
+	list, err := json.Marshal(inboxes)
 	if err != nil {
 		return fmt.Errorf("store: queue deliveries of %s: %w", activityID, err)
 	}
-	defer stmt.Close()
-	now, text := fmtTime(at), string(body)
-	for _, inbox := range inboxes {
-		if _, err := stmt.ExecContext(ctx, activityID, senderID, inbox, text, now, now, now); err != nil {
-			return fmt.Errorf("store: queue delivery of %s to %s: %w", activityID, inbox, err)
-		}
+	now := fmtTime(at)
+	// "WHERE true" lets SQLite tell the upsert's ON CONFLICT from a join.
+	_, err = t.tx.ExecContext(ctx, `INSERT INTO deliveries
+		(activity_id, sender_id, inbox, body, next_attempt_at, created_at, updated_at)
+		SELECT ?, ?, value, ?, ?, ?, ? FROM json_each(?) WHERE true
+		ON CONFLICT (activity_id, inbox) DO NOTHING`,
+		activityID, senderID, string(body), now, now, now, string(list))
+	if err != nil {
+		return fmt.Errorf("store: queue deliveries of %s to %d inboxes: %w", activityID, len(inboxes), err)
 	}
 	return nil
 }

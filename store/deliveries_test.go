@@ -331,3 +331,34 @@ func TestSettleDeliveriesAllOrNothing(t *testing.T) {
 		t.Fatalf("after the failed batch, reclaimed %d rows (%v), want both", len(again), err)
 	}
 }
+
+// TestEnqueueDeliveriesOnce: an inbox listed twice, or queued again for
+// the same activity, is one delivery; inbox URLs are stored as given.
+func TestEnqueueDeliveriesOnce(t *testing.T) {
+	ctx := context.Background()
+	db, sender := queueSetup(t, 0)
+	inboxes := []string{"https://a.example/inbox", `https://b.example/users/"q"/inbox`, "https://a.example/inbox", "https://ü.example/inbox"}
+	for range 2 {
+		err := db.Write(ctx, func(tx *Tx) error {
+			return tx.EnqueueDeliveries(ctx, sender.ID, "https://coop.example/activities/x", []byte(`{"id":"x"}`), inboxes, t0)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	ds, err := db.Deliveries(ctx, "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, d := range ds {
+		got = append(got, d.Inbox)
+		if string(d.Body) != `{"id":"x"}` || d.State != DeliveryQueued || !d.NextAttemptAt.Equal(t0) {
+			t.Errorf("queued %+v", d)
+		}
+	}
+	want := []string{"https://ü.example/inbox", `https://b.example/users/"q"/inbox`, "https://a.example/inbox"} // newest first
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("inboxes %q, want %q", got, want)
+	}
+}
