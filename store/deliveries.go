@@ -157,21 +157,18 @@ func (db *DB) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Dur
 			if len(out) >= limit {
 				break
 			}
-			rows, err := t.tx.QueryContext(ctx, `SELECT `+deliveryColumns+`, a.handle, a.private_key_pem
-				FROM deliveries d JOIN actors a ON a.id = d.sender_id
+			rows, err := t.tx.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries d
 				WHERE `+q.where+` ORDER BY `+q.order+` LIMIT ?`, nowS, limit-len(out))
 			if err != nil {
 				return err
 			}
 			for rows.Next() {
-				var c ClaimedDelivery
-				d, err := scanDelivery(rows, &c.SenderHandle, &c.SenderKeyPEM)
+				d, err := scanDelivery(rows)
 				if err != nil {
 					rows.Close()
 					return err
 				}
-				c.Delivery = d
-				out = append(out, c)
+				out = append(out, ClaimedDelivery{Delivery: d})
 			}
 			err = rows.Err()
 			rows.Close()
@@ -181,6 +178,23 @@ func (db *DB) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Dur
 		}
 		if len(out) == 0 {
 			return nil
+		}
+		// Each sender's handle and key, read once and shared by its rows
+		// rather than copied into each (a fan-out's rows have one sender,
+		// and a PEM key is ~1.7 KB).
+		type sender struct{ handle, keyPEM string }
+		senders := make(map[int64]sender, 1)
+		for i := range out {
+			id := out[i].SenderID
+			s, ok := senders[id]
+			if !ok {
+				err := t.tx.QueryRowContext(ctx, `SELECT handle, private_key_pem FROM actors WHERE id = ?`, id).Scan(&s.handle, &s.keyPEM)
+				if err != nil {
+					return notFound(err, fmt.Sprintf("sender %d of delivery %d", id, out[i].ID))
+				}
+				senders[id] = s
+			}
+			out[i].SenderHandle, out[i].SenderKeyPEM = s.handle, s.keyPEM
 		}
 		// One UPDATE for the whole claim: SQLite parses each statement
 		// text anew, and a claim of many rows would otherwise parse one
