@@ -17,6 +17,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/coopfed/coopfed/coop"
@@ -163,18 +164,20 @@ func benchFanout(ctx context.Context, args []string) error {
 	fmt.Printf("# one Create{Note} to %d distinct inboxes on %d loopback servers, %d delivery workers, %s, %d rounds; baseline %d RSA-2048 signatures\n",
 		len(inboxes), *servers, cmp.Or(*nWorkers, delivery.DefaultWorkers), blocks, *rounds, len(inboxes))
 	fmt.Printf("# machine: %s\n", machine())
-	fmt.Printf("| round | %d signs, 1 goroutine s | %d signs, %d goroutines s | coopfed fan-out s | ratio to 1 goroutine | ratio to %d goroutines |\n", len(inboxes), len(inboxes), procs, procs)
-	fmt.Println("| --- | --- | --- | --- | --- | --- |")
-	var one, all, co, r1, rAll []float64
+	fmt.Printf("| round | %d signs, 1 goroutine s | %d signs, %d goroutines s | coopfed fan-out s | ratio to 1 goroutine | ratio to %d goroutines | signs CPU s | fan-out CPU s | CPU ratio |\n", len(inboxes), len(inboxes), procs, procs)
+	fmt.Println("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+	var one, all, co, r1, rAll, cpuSign, cpuFan, rCPU []float64
 	for r := 1; r <= *rounds; r++ {
 		s1, err := signTime(key, len(inboxes), 1)
 		if err != nil {
 			return err
 		}
+		cpu0 := cpuTime()
 		sAll, err := signTime(key, len(inboxes), procs)
 		if err != nil {
 			return err
 		}
+		cpu1 := cpuTime()
 		stopProf := func() {}
 		if *cpuprofile != "" {
 			path := *cpuprofile
@@ -185,20 +188,37 @@ func benchFanout(ctx context.Context, args []string) error {
 				return err
 			}
 		}
+		cpu2 := cpuTime()
 		c, err := fanout(r)
+		cpu3 := cpuTime()
 		stopProf()
 		if err != nil {
 			return err
 		}
 		a, b, cs := s1.Seconds(), sAll.Seconds(), c.Seconds()
 		one, all, co, r1, rAll = append(one, a), append(all, b), append(co, cs), append(r1, cs/a), append(rAll, cs/b)
-		fmt.Printf("| %d | %.3f | %.3f | %.3f | %.2f | %.2f |\n", r, a, b, cs, cs/a, cs/b)
+		sc, fc := (cpu1 - cpu0).Seconds(), (cpu3 - cpu2).Seconds()
+		cpuSign, cpuFan, rCPU = append(cpuSign, sc), append(cpuFan, fc), append(rCPU, fc/sc)
+		fmt.Printf("| %d | %.3f | %.3f | %.3f | %.2f | %.2f | %.3f | %.3f | %.2f |\n", r, a, b, cs, cs/a, cs/b, sc, fc, fc/sc)
 	}
-	fmt.Printf("| median | %.3f | %.3f | %.3f | %.2f | %.2f |\n", median(one), median(all), median(co), median(r1), median(rAll))
+	fmt.Printf("| median | %.3f | %.3f | %.3f | %.2f | %.2f | %.3f | %.3f | %.2f |\n",
+		median(one), median(all), median(co), median(r1), median(rAll), median(cpuSign), median(cpuFan), median(rCPU))
 	if got, want := received.Load(), int64(delivered); got < want {
 		return fmt.Errorf("the receivers got %d POSTs, %d deliveries recorded done", got, want)
 	}
 	return nil
+}
+
+// cpuTime is the CPU time (user and system) this process has used: the
+// fan-out's includes the loopback receivers', which run in the process
+// too. Unlike the wall time it does not grow when other processes take
+// the CPU, so its ratio is the steadier one on a shared machine.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // signTime is how long n RSA-2048 PKCS#1 v1.5 signatures of SHA-256

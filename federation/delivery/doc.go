@@ -47,16 +47,17 @@
 //
 // # Batches, leases, crashes and shutdown
 //
-// One goroutine claims due rows in batches (a worker's worth at least, so
-// that a claim is one transaction for many rows), parses each sender's key
-// once and digests each activity's body once; Config.Workers goroutines
+// One goroutine claims due rows in batches (twice the workers with the
+// default lease and timeout, so that a claim is one transaction for many
+// rows), parses each sender's key once and digests each activity's body
+// once; Config.Workers goroutines
 // sign and send, one delivery each at a time, so that the RSA work runs on
 // every core behind no lock; a recorder writes their outcomes in batches,
 // one transaction for up to 256 (group commit).
 //
 // A claim sets the row in flight with a lease (default 2 min, at least
-// twice the 30 s request timeout: a claimed row waits at most one timeout
-// for a free worker, then takes at most one); the outcome is recorded only
+// twice the 30 s request timeout; a claimed row waits for a free worker
+// only as long as its lease allows, see Workers.ahead); the outcome is recorded only
 // while the claim still holds it, so a row reclaimed after its lease
 // expired is settled once. A crash leaves rows in flight: they are claimed
 // again when their leases expire or, with Config.Exclusive (one serve

@@ -221,13 +221,11 @@ func (w *Workers) Run(ctx context.Context) error {
 	rec := &recorder{w: w, in: make(chan outcome, 2*w.cfg.Workers), done: make(chan struct{})}
 	go rec.run()
 
-	// A slot is a claimed row not yet settled: at most twice the
-	// workers, so that up to one worker's worth waits in jobs for the
-	// next free worker. A row so waits at most one request timeout for a
-	// worker, then takes at most one: within the lease, which New holds
-	// to at least twice the timeout.
-	slots := make(chan struct{}, 2*w.cfg.Workers)
-	jobs := make(chan job, w.cfg.Workers)
+	// A slot is a claimed row not yet settled: the workers' rows, and up
+	// to ahead more waiting in jobs for the next free worker.
+	ahead := w.ahead()
+	slots := make(chan struct{}, w.cfg.Workers+ahead)
+	jobs := make(chan job, ahead)
 	var wg sync.WaitGroup
 	for range w.cfg.Workers {
 		wg.Go(func() {
@@ -237,7 +235,7 @@ func (w *Workers) Run(ctx context.Context) error {
 			}
 		})
 	}
-	w.dispatch(ctx, jobs, slots)
+	w.dispatch(ctx, jobs, slots, ahead)
 	close(jobs)
 
 	done := make(chan struct{})
@@ -292,18 +290,34 @@ func (dc digestCache) of(c store.ClaimedDelivery) ([]byte, string) {
 	return d.body, d.digest
 }
 
+// ahead is how many claimed rows may wait for a free worker. A claim is a
+// transaction (~1 ms here, most of it fixed cost), so the more rows each
+// claims the better; but a claimed row's lease runs while it waits. Each
+// worker finishes a request within Config.Timeout, so a row with k·Workers
+// rows ahead of it starts within k+1 timeouts and ends one timeout later:
+// with Lease at least 2×Timeout (New checks) and ahead = Workers·(L−2),
+// L = Lease/Timeout rounded down, a row ends within L−1 timeouts, one
+// timeout short of its lease, which leaves room for the block checks and
+// signatures (with L = 2, ahead is Workers and a row ends within its
+// lease exactly). With the defaults (2 min, 30 s) 32 rows wait ahead of
+// 16 workers.
+func (w *Workers) ahead() int {
+	return w.cfg.Workers * max(1, int(w.cfg.Lease/w.cfg.Timeout)-2)
+}
+
 // dispatch claims due rows while ctx lasts and queues them on jobs, holding
 // a slot for each until its outcome is handed on.
-func (w *Workers) dispatch(ctx context.Context, jobs chan<- job, slots chan struct{}) {
+func (w *Workers) dispatch(ctx context.Context, jobs chan<- job, slots chan struct{}, ahead int) {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	digests := make(digestCache)
 	for {
-		// Wait until a worker's worth of slots is free, so that a claim
-		// is a batch rather than a row each time a delivery ends; then
-		// take every other free one.
+		// Wait until the rows that may wait ahead are free, so that a
+		// claim is a batch rather than a row each time a delivery ends
+		// (the workers meanwhile have rows in hand); then take every
+		// other free one.
 		n := 0
-		for n < w.cfg.Workers {
+		for n < ahead {
 			select {
 			case <-ctx.Done():
 				for range n {
