@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -105,17 +106,28 @@ func scanDelivery(s scanner, extra ...any) (Delivery, error) {
 // skipped, so that queuing twice delivers once. It runs inside the
 // transaction that records the activity, so an activity is never recorded
 // without its deliveries, nor queued without being recorded.
+//
+// One statement queues every inbox, given as a JSON array that SQLite's
+// json_each reads: SQLite would parse an INSERT per row anew, and bind the
+// body again for each, and a post to a thousand followers' servers queues
+// a thousand rows.
 func (t *Tx) EnqueueDeliveries(ctx context.Context, senderID int64, activityID string, body []byte, inboxes []string, at time.Time) error {
+	if len(inboxes) == 0 {
+		return nil
+	}
+	list, err := json.Marshal(inboxes)
+	if err != nil {
+		return fmt.Errorf("store: queue deliveries of %s: %w", activityID, err)
+	}
 	now := fmtTime(at)
-	for _, inbox := range inboxes {
-		_, err := t.tx.ExecContext(ctx, `INSERT INTO deliveries
-			(activity_id, sender_id, inbox, body, next_attempt_at, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (activity_id, inbox) DO NOTHING`,
-			activityID, senderID, inbox, string(body), now, now, now)
-		if err != nil {
-			return fmt.Errorf("store: queue delivery of %s to %s: %w", activityID, inbox, err)
-		}
+	// "WHERE true" lets SQLite tell the upsert's ON CONFLICT from a join.
+	_, err = t.tx.ExecContext(ctx, `INSERT INTO deliveries
+		(activity_id, sender_id, inbox, body, next_attempt_at, created_at, updated_at)
+		SELECT ?, ?, value, ?, ?, ?, ? FROM json_each(?) WHERE true
+		ON CONFLICT (activity_id, inbox) DO NOTHING`,
+		activityID, senderID, string(body), now, now, now, string(list))
+	if err != nil {
+		return fmt.Errorf("store: queue deliveries of %s to %d inboxes: %w", activityID, len(inboxes), err)
 	}
 	return nil
 }
@@ -145,21 +157,18 @@ func (db *DB) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Dur
 			if len(out) >= limit {
 				break
 			}
-			rows, err := t.tx.QueryContext(ctx, `SELECT `+deliveryColumns+`, a.handle, a.private_key_pem
-				FROM deliveries d JOIN actors a ON a.id = d.sender_id
+			rows, err := t.tx.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries d
 				WHERE `+q.where+` ORDER BY `+q.order+` LIMIT ?`, nowS, limit-len(out))
 			if err != nil {
 				return err
 			}
 			for rows.Next() {
-				var c ClaimedDelivery
-				d, err := scanDelivery(rows, &c.SenderHandle, &c.SenderKeyPEM)
+				d, err := scanDelivery(rows)
 				if err != nil {
 					rows.Close()
 					return err
 				}
-				c.Delivery = d
-				out = append(out, c)
+				out = append(out, ClaimedDelivery{Delivery: d})
 			}
 			err = rows.Err()
 			rows.Close()
@@ -167,13 +176,44 @@ func (db *DB) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Dur
 				return err
 			}
 		}
-		until := now.Add(lease).UTC().Truncate(time.Microsecond)
+		if len(out) == 0 {
+			return nil
+		}
+		// Each sender's handle and key, read once and shared by its rows
+		// rather than copied into each (a fan-out's rows have one sender,
+		// and a PEM key is ~1.7 KB).
+		type sender struct{ handle, keyPEM string }
+		senders := make(map[int64]sender, 1)
 		for i := range out {
+			id := out[i].SenderID
+			s, ok := senders[id]
+			if !ok {
+				err := t.tx.QueryRowContext(ctx, `SELECT handle, private_key_pem FROM actors WHERE id = ?`, id).Scan(&s.handle, &s.keyPEM)
+				if err != nil {
+					return notFound(err, fmt.Sprintf("sender %d of delivery %d", id, out[i].ID))
+				}
+				senders[id] = s
+			}
+			out[i].SenderHandle, out[i].SenderKeyPEM = s.handle, s.keyPEM
+		}
+		// One UPDATE for the whole claim: SQLite parses each statement
+		// text anew, and a claim of many rows would otherwise parse one
+		// per row.
+		until := now.Add(lease).UTC().Truncate(time.Microsecond)
+		for start := 0; start < len(out); start += maxClaimUpdate {
+			part := out[start:min(start+maxClaimUpdate, len(out))]
+			args := make([]any, 0, len(part)+2)
+			args = append(args, fmtTime(until), nowS)
+			for _, c := range part {
+				args = append(args, c.ID)
+			}
 			if _, err := t.tx.ExecContext(ctx, `UPDATE deliveries
-				SET state = 'in_flight', lease_until = ?, updated_at = ? WHERE id = ?`,
-				fmtTime(until), nowS, out[i].ID); err != nil {
+				SET state = 'in_flight', lease_until = ?, updated_at = ?
+				WHERE id IN (?`+strings.Repeat(", ?", len(part)-1)+`)`, args...); err != nil {
 				return err
 			}
+		}
+		for i := range out {
 			out[i].State, out[i].LeaseUntil, out[i].UpdatedAt = DeliveryInFlight, until, now
 		}
 		return nil
@@ -184,20 +224,127 @@ func (db *DB) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Dur
 	return out, nil
 }
 
-// settle changes a claimed delivery, provided the claim still holds it.
-func (db *DB) settle(ctx context.Context, what string, id int64, lease time.Time, set string, args ...any) error {
-	args = append(args, id, fmtTime(lease))
-	res, err := db.write.ExecContext(ctx, `UPDATE deliveries SET `+set+`
-		WHERE id = ? AND state = 'in_flight' AND lease_until = ?`, args...)
-	if err != nil {
-		return fmt.Errorf("store: %s delivery %d: %w", what, id, err)
+// maxClaimUpdate is how many ids one claim's UPDATE names at most, well
+// under SQLite's limit on bound parameters (32,766).
+const maxClaimUpdate = 500
+
+// Settlement is what an attempt at a claimed delivery came to.
+type Settlement int
+
+// The settlements of a claim, as SettleDeliveries records them.
+const (
+	// SettleDone: the inbox took it (2xx). The row is done.
+	SettleDone Settlement = iota + 1
+	// SettleRetry: the attempt failed; the row is queued again for
+	// DeliveryOutcome.Next, one attempt more.
+	SettleRetry
+	// SettleDead: failed for good. The row is dead, one attempt more.
+	SettleDead
+	// SettleRelease: given back unattempted (a worker stopping); the row is
+	// queued, due at once, its attempts and last outcome unchanged.
+	SettleRelease
+)
+
+// DeliveryOutcome is the outcome of one claim, for SettleDeliveries.
+type DeliveryOutcome struct {
+	ID     int64
+	Lease  time.Time // the claim's LeaseUntil: its token
+	Settle Settlement
+	Status int       // HTTP status of the attempt; 0 for none (ignored by SettleRelease)
+	Error  string    // last_error: '' for SettleDone (ignored by SettleRelease)
+	Next   time.Time // when to try again, for SettleRetry
+	At     time.Time // when the outcome was known
+}
+
+// settleSQL records one outcome, provided the claim still holds the row:
+// state, the attempt count to add, and the new next_attempt_at,
+// last_status and last_error, each NULL to keep the stored value.
+const settleSQL = `UPDATE deliveries SET state = ?, attempts = attempts + ?, lease_until = NULL,
+	next_attempt_at = coalesce(?, next_attempt_at), last_status = coalesce(?, last_status),
+	last_error = coalesce(?, last_error), updated_at = ?
+	WHERE id = ? AND state = 'in_flight' AND lease_until = ?`
+
+// settleArgs are settleSQL's arguments for o.
+func settleArgs(o DeliveryOutcome) ([]any, error) {
+	at := fmtTime(o.At)
+	var (
+		state    DeliveryState
+		attempts = 1
+		next     any
+		status   any = o.Status
+		errText  any = o.Error
+	)
+	switch o.Settle {
+	case SettleDone:
+		state, errText = DeliveryDone, ""
+	case SettleRetry:
+		state, next = DeliveryQueued, fmtTime(o.Next)
+	case SettleDead:
+		state = DeliveryDead
+	case SettleRelease:
+		state, attempts, next, status, errText = DeliveryQueued, 0, at, nil, nil
+	default:
+		return nil, fmt.Errorf("unknown settlement %d", o.Settle)
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("store: %s delivery %d: %w", what, id, err)
+	return []any{string(state), attempts, next, status, errText, at, o.ID, fmtTime(o.Lease)}, nil
+}
+
+// SettleDeliveries records the outcomes of many claims in one write
+// transaction: one commit for the batch, not one per delivery, which is
+// what lets a worker pool record a fan-out to thousands of inboxes at the
+// rate it sends. Each outcome applies only while its claim still holds
+// the row; lost[i] reports the ones dropped because it did not (the lease
+// expired and the row was claimed again, or an admin changed it), which
+// is ErrLeaseLost for a single outcome. The batch is all or nothing: on an
+// error nothing is recorded and every row stays in flight until its lease
+// expires, then is claimed and sent again. Since the outcomes are written
+// after the requests were sent, a crash before the batch commits sends
+// those deliveries a second time: delivery is at least once, and
+// receivers deduplicate by activity id.
+func (db *DB) SettleDeliveries(ctx context.Context, outs []DeliveryOutcome) (lost []bool, err error) {
+	if len(outs) == 0 {
+		return nil, nil
 	}
-	if n != 1 {
-		return fmt.Errorf("store: %s delivery %d: %w", what, id, ErrLeaseLost)
+	lost = make([]bool, len(outs))
+	err = db.Write(ctx, func(t *Tx) error {
+		// One statement, prepared once for the batch.
+		stmt, err := t.tx.PrepareContext(ctx, settleSQL)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for i, o := range outs {
+			args, err := settleArgs(o)
+			if err != nil {
+				return fmt.Errorf("delivery %d: %w", o.ID, err)
+			}
+			res, err := stmt.ExecContext(ctx, args...)
+			if err != nil {
+				return fmt.Errorf("delivery %d: %w", o.ID, err)
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return fmt.Errorf("delivery %d: %w", o.ID, err)
+			}
+			lost[i] = n != 1
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: settle %d deliveries: %w", len(outs), err)
+	}
+	return lost, nil
+}
+
+// settleOne records a single outcome: SettleDeliveries for one, with
+// ErrLeaseLost when the claim no longer holds the row.
+func (db *DB) settleOne(ctx context.Context, what string, o DeliveryOutcome) error {
+	lost, err := db.SettleDeliveries(ctx, []DeliveryOutcome{o})
+	if err != nil {
+		return err
+	}
+	if lost[0] {
+		return fmt.Errorf("store: %s delivery %d: %w", what, o.ID, ErrLeaseLost)
 	}
 	return nil
 }
@@ -205,30 +352,25 @@ func (db *DB) settle(ctx context.Context, what string, id int64, lease time.Time
 // CompleteDelivery marks a claimed delivery done: the inbox answered
 // status (2xx).
 func (db *DB) CompleteDelivery(ctx context.Context, id int64, lease time.Time, status int, at time.Time) error {
-	return db.settle(ctx, "complete", id, lease, `state = 'done', attempts = attempts + 1,
-		lease_until = NULL, last_status = ?, last_error = '', updated_at = ?`, status, fmtTime(at))
+	return db.settleOne(ctx, "complete", DeliveryOutcome{ID: id, Lease: lease, Settle: SettleDone, Status: status, At: at})
 }
 
 // RescheduleDelivery puts a claimed delivery back in the queue after a
 // failed attempt, to be tried again at next.
 func (db *DB) RescheduleDelivery(ctx context.Context, id int64, lease time.Time, status int, errText string, next, at time.Time) error {
-	return db.settle(ctx, "reschedule", id, lease, `state = 'queued', attempts = attempts + 1,
-		lease_until = NULL, next_attempt_at = ?, last_status = ?, last_error = ?, updated_at = ?`,
-		fmtTime(next), status, errText, fmtTime(at))
+	return db.settleOne(ctx, "reschedule", DeliveryOutcome{ID: id, Lease: lease, Settle: SettleRetry, Status: status, Error: errText, Next: next, At: at})
 }
 
 // KillDelivery ends a claimed delivery as dead, with the reason.
 func (db *DB) KillDelivery(ctx context.Context, id int64, lease time.Time, status int, reason string, at time.Time) error {
-	return db.settle(ctx, "kill", id, lease, `state = 'dead', attempts = attempts + 1,
-		lease_until = NULL, last_status = ?, last_error = ?, updated_at = ?`, status, reason, fmtTime(at))
+	return db.settleOne(ctx, "kill", DeliveryOutcome{ID: id, Lease: lease, Settle: SettleDead, Status: status, Error: reason, At: at})
 }
 
 // ReleaseDelivery gives a claimed delivery back, unattempted, due at once:
 // a worker that stops before an attempt finishes calls it, so that the
 // delivery neither waits for its lease to expire nor counts an attempt.
 func (db *DB) ReleaseDelivery(ctx context.Context, id int64, lease time.Time, at time.Time) error {
-	return db.settle(ctx, "release", id, lease, `state = 'queued', lease_until = NULL,
-		next_attempt_at = ?, updated_at = ?`, fmtTime(at), fmtTime(at))
+	return db.settleOne(ctx, "release", DeliveryOutcome{ID: id, Lease: lease, Settle: SettleRelease, At: at})
 }
 
 // RequeueInFlight gives back every in-flight delivery, leases unexpired

@@ -248,3 +248,117 @@ func TestConcurrentClaims(t *testing.T) {
 		}
 	}
 }
+
+// TestSettleDeliveries records a batch with every kind of outcome, and one
+// whose claim was lost, in one transaction.
+func TestSettleDeliveries(t *testing.T) {
+	ctx := context.Background()
+	db, _ := queueSetup(t, 5)
+	claimed, err := db.ClaimDeliveries(ctx, t0, 2*time.Minute, 4)
+	if err != nil || len(claimed) != 4 {
+		t.Fatalf("claim: %d, %v", len(claimed), err)
+	}
+	// The fifth row's lease expires and another claim takes it.
+	last, err := db.ClaimDeliveries(ctx, t0, time.Minute, 1)
+	if err != nil || len(last) != 1 {
+		t.Fatalf("claim: %d, %v", len(last), err)
+	}
+	stale := last[0]
+	claimed = append(claimed, stale)
+	if again, err := db.ClaimDeliveries(ctx, t0.Add(time.Minute), time.Minute, 10); err != nil || len(again) != 1 || again[0].ID != stale.ID {
+		t.Fatalf("reclaim: %v, %v", again, err)
+	}
+	at, next := t0.Add(10*time.Second), t0.Add(time.Hour)
+	lost, err := db.SettleDeliveries(ctx, []DeliveryOutcome{
+		{ID: claimed[0].ID, Lease: claimed[0].LeaseUntil, Settle: SettleDone, Status: 202, At: at},
+		{ID: claimed[1].ID, Lease: claimed[1].LeaseUntil, Settle: SettleRetry, Status: 503, Error: "HTTP 503", Next: next, At: at},
+		{ID: claimed[2].ID, Lease: claimed[2].LeaseUntil, Settle: SettleDead, Status: 410, Error: "HTTP 410 gone", At: at},
+		{ID: claimed[3].ID, Lease: claimed[3].LeaseUntil, Settle: SettleRelease, At: at},
+		{ID: stale.ID, Lease: stale.LeaseUntil, Settle: SettleDone, Status: 202, At: at},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []bool{false, false, false, false, true}; fmt.Sprint(lost) != fmt.Sprint(want) {
+		t.Fatalf("lost %v, want %v", lost, want)
+	}
+	type row struct {
+		State    DeliveryState
+		Attempts int
+		Next     time.Time
+		Status   int
+		Error    string
+		Leased   bool
+	}
+	want := []row{
+		{DeliveryDone, 1, t0, 202, "", false},
+		{DeliveryQueued, 1, next, 503, "HTTP 503", false},
+		{DeliveryDead, 1, t0, 410, "HTTP 410 gone", false},
+		{DeliveryQueued, 0, at, 0, "", false},  // released: unattempted, due at once
+		{DeliveryInFlight, 0, t0, 0, "", true}, // the new claim's, untouched
+	}
+	for i, c := range claimed {
+		d, err := db.Delivery(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := row{d.State, d.Attempts, d.NextAttemptAt, d.LastStatus, d.LastError, !d.LeaseUntil.IsZero()}
+		if got != want[i] {
+			t.Errorf("delivery %d: %+v, want %+v", i, got, want[i])
+		}
+	}
+}
+
+// TestSettleDeliveriesAllOrNothing: a batch that fails records nothing,
+// and its rows stay in flight, to be claimed again when their leases
+// expire: sent again, never lost.
+func TestSettleDeliveriesAllOrNothing(t *testing.T) {
+	ctx := context.Background()
+	db, _ := queueSetup(t, 2)
+	claimed, err := db.ClaimDeliveries(ctx, t0, time.Minute, 2)
+	if err != nil || len(claimed) != 2 {
+		t.Fatalf("claim: %d, %v", len(claimed), err)
+	}
+	_, err = db.SettleDeliveries(ctx, []DeliveryOutcome{
+		{ID: claimed[0].ID, Lease: claimed[0].LeaseUntil, Settle: SettleDone, Status: 202, At: t0},
+		{ID: claimed[1].ID, Lease: claimed[1].LeaseUntil, Settle: Settlement(99), At: t0},
+	})
+	if err == nil {
+		t.Fatal("settled a batch with an unknown settlement")
+	}
+	again, err := db.ClaimDeliveries(ctx, t0.Add(time.Minute), time.Minute, 10)
+	if err != nil || len(again) != 2 {
+		t.Fatalf("after the failed batch, reclaimed %d rows (%v), want both", len(again), err)
+	}
+}
+
+// TestEnqueueDeliveriesOnce: an inbox listed twice, or queued again for
+// the same activity, is one delivery; inbox URLs are stored as given.
+func TestEnqueueDeliveriesOnce(t *testing.T) {
+	ctx := context.Background()
+	db, sender := queueSetup(t, 0)
+	inboxes := []string{"https://a.example/inbox", `https://b.example/users/"q"/inbox`, "https://a.example/inbox", "https://ü.example/inbox"}
+	for range 2 {
+		err := db.Write(ctx, func(tx *Tx) error {
+			return tx.EnqueueDeliveries(ctx, sender.ID, "https://coop.example/activities/x", []byte(`{"id":"x"}`), inboxes, t0)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	ds, err := db.Deliveries(ctx, "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, d := range ds {
+		got = append(got, d.Inbox)
+		if string(d.Body) != `{"id":"x"}` || d.State != DeliveryQueued || !d.NextAttemptAt.Equal(t0) {
+			t.Errorf("queued %+v", d)
+		}
+	}
+	want := []string{"https://ü.example/inbox", `https://b.example/users/"q"/inbox`, "https://a.example/inbox"} // newest first
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("inboxes %q, want %q", got, want)
+	}
+}

@@ -9,6 +9,9 @@ import (
 	"github.com/coopfed/coopfed/federation/netpolicy"
 )
 
+// maxIdle is how many idle connections the client keeps in all.
+const maxIdle = 64
+
 // errNotAllowed marks an inbox this node must not reach: a delivery to it
 // is dead at once, since asking again changes nothing.
 var errNotAllowed = netpolicy.ErrNotAllowed
@@ -17,9 +20,19 @@ var errNotAllowed = netpolicy.ErrNotAllowed
 // package netpolicy's.
 type dialer struct{ *netpolicy.Policy }
 
-func newClient(d *dialer, timeout time.Duration) *http.Client {
+// newClient makes delivery's HTTP client. Each request's context carries
+// the timeout (Workers.post), so the client sets none of its own, which
+// would cost a timer and a goroutine more per request.
+//
+// Idle connections: a fan-out sends one request to each of many hosts,
+// and the next activity goes to the same hosts, so up to maxIdle
+// connections are kept for reuse, and per host as many as there are
+// workers (all of them may be sending to one big instance's shared
+// inbox). An idle connection costs two goroutines and ~10 KiB of buffers
+// (more with TLS); beyond maxIdle the connection is closed after its
+// response and the next request to that host dials again.
+func newClient(d *dialer, timeout time.Duration, workers int) *http.Client {
 	return &http.Client{
-		Timeout: timeout,
 		Transport: &http.Transport{
 			Proxy:                  nil, // never a proxy from the environment: the dial rules must hold
 			DialContext:            d.Dial,
@@ -27,8 +40,8 @@ func newClient(d *dialer, timeout time.Duration) *http.Client {
 			TLSHandshakeTimeout:    10 * time.Second,
 			ResponseHeaderTimeout:  timeout,
 			MaxResponseHeaderBytes: 64 << 10,
-			MaxIdleConns:           64,
-			MaxIdleConnsPerHost:    8,
+			MaxIdleConns:           max(maxIdle, 2*workers),
+			MaxIdleConnsPerHost:    workers,
 			IdleConnTimeout:        90 * time.Second,
 		},
 		// A redirected POST is not followed: the 3xx is the answer (and a

@@ -532,9 +532,11 @@ func TestShutdownReleases(t *testing.T) {
 	w, stop := start(t, cfg)
 	waitFor(t, "4 requests in flight", func() bool { return inFlight.Load() == 4 })
 	stop()
+	// The 4 cut off in flight, and the 4 claimed behind them for the next
+	// free worker.
 	s := w.Stats()
-	if s.Released != 4 || s.Delivered != 0 {
-		t.Fatalf("stats %+v, want 4 released", s)
+	if s.Claimed != 8 || s.Released != 8 || s.Delivered != 0 {
+		t.Fatalf("stats %+v, want 8 claimed and released", s)
 	}
 	for _, d := range q.all(t) {
 		if d.State != store.DeliveryQueued || d.Attempts != 0 {
@@ -544,7 +546,8 @@ func TestShutdownReleases(t *testing.T) {
 }
 
 // TestShutdownFinishes: requests that end within the grace period are
-// recorded as usual; nothing new is claimed after the context ends.
+// recorded as usual; rows claimed but not started are given back
+// unattempted, and nothing new is claimed after the context ends.
 func TestShutdownFinishes(t *testing.T) {
 	var inFlight atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -565,8 +568,13 @@ func TestShutdownFinishes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s := w.Stats(); s.Delivered != 2 || s.Released != 0 || counts[store.DeliveryDone] != 2 || counts[store.DeliveryQueued] != 4 {
-		t.Fatalf("stats %+v, counts %v; want 2 done, 4 queued", s, counts)
+	if s := w.Stats(); s.Delivered != 2 || s.Released != s.Claimed-2 || counts[store.DeliveryDone] != 2 || counts[store.DeliveryQueued] != 4 {
+		t.Fatalf("stats %+v, counts %v; want 2 done, the rest claimed released, 4 queued", s, counts)
+	}
+	for _, d := range q.all(t) {
+		if d.State == store.DeliveryQueued && d.Attempts != 0 {
+			t.Fatalf("a released delivery counts an attempt: %+v", d)
+		}
 	}
 }
 
@@ -687,5 +695,192 @@ func TestKeyCache(t *testing.T) {
 	}
 	if _, err := w.key(2, "not a key"); err == nil {
 		t.Fatal("parsed junk")
+	}
+}
+
+// settleCounter is a Store that counts the batches of outcomes written,
+// or fails them all when crash is set: to the database, a process killed
+// before the batch's commit.
+type settleCounter struct {
+	Store
+	mu      sync.Mutex
+	batches []int
+	crash   bool
+}
+
+func (s *settleCounter) SettleDeliveries(ctx context.Context, outs []store.DeliveryOutcome) ([]bool, error) {
+	s.mu.Lock()
+	s.batches = append(s.batches, len(outs))
+	crash := s.crash
+	s.mu.Unlock()
+	if crash {
+		return nil, fmt.Errorf("killed before the commit")
+	}
+	return s.Store.SettleDeliveries(ctx, outs)
+}
+
+func (s *settleCounter) outcomes() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, b := range s.batches {
+		n += b
+	}
+	return n
+}
+
+// TestRecorderBatch: outcomes handed to the recorder together are written
+// in one transaction, whatever they are: delivered, to retry, dead,
+// released, and one whose claim was lost. Each is counted once written.
+func TestRecorderBatch(t *testing.T) {
+	q := newQueue(t)
+	for range 5 {
+		q.enqueue(t, "https://peer.example/inbox", 1)
+	}
+	ctx := context.Background()
+	c, err := q.db.ClaimDeliveries(ctx, t0, time.Minute, 5)
+	if err != nil || len(c) != 5 {
+		t.Fatalf("claim: %d, %v", len(c), err)
+	}
+	counter := &settleCounter{Store: q.db}
+	cfg := q.config()
+	cfg.Store = counter
+	w, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at, next := t0.Add(time.Second), t0.Add(31*time.Second)
+	lostLease := c[4].LeaseUntil.Add(time.Second) // not the claim's: as if it had expired and been reclaimed
+	rec := &recorder{w: w, in: make(chan outcome, 5), done: make(chan struct{})}
+	for _, o := range []store.DeliveryOutcome{
+		{ID: c[0].ID, Lease: c[0].LeaseUntil, Settle: store.SettleDone, Status: 202, At: at},
+		{ID: c[1].ID, Lease: c[1].LeaseUntil, Settle: store.SettleRetry, Status: 500, Error: "HTTP 500", Next: next, At: at},
+		{ID: c[2].ID, Lease: c[2].LeaseUntil, Settle: store.SettleDead, Status: 410, Error: "HTTP 410", At: at},
+		{ID: c[3].ID, Lease: c[3].LeaseUntil, Settle: store.SettleRelease, At: at},
+		{ID: c[4].ID, Lease: lostLease, Settle: store.SettleDone, Status: 202, At: at},
+	} {
+		w.unsettled.Add(1)
+		rec.in <- outcome{DeliveryOutcome: o}
+	}
+	close(rec.in)
+	rec.run()
+	if fmt.Sprint(counter.batches) != "[5]" {
+		t.Fatalf("batches %v, want one of 5", counter.batches)
+	}
+	want := Stats{Delivered: 1, Retried: 1, Dead: 1, Released: 1, LeaseLost: 1}
+	if diff := cmp.Diff(want, w.Stats()); diff != "" {
+		t.Fatalf("stats (-want +got):\n%s", diff)
+	}
+	type row struct {
+		State    store.DeliveryState
+		Attempts int
+		Status   int
+	}
+	wantRows := []row{
+		{store.DeliveryDone, 1, 202},
+		{store.DeliveryQueued, 1, 500},
+		{store.DeliveryDead, 1, 410},
+		{store.DeliveryQueued, 0, 0},
+		{store.DeliveryInFlight, 0, 0},
+	}
+	for i, cd := range c {
+		d, err := q.db.Delivery(ctx, cd.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := (row{d.State, d.Attempts, d.LastStatus}); got != wantRows[i] {
+			t.Errorf("delivery %d: %+v, want %+v", i, got, wantRows[i])
+		}
+	}
+}
+
+// TestMixedOutcomesBatched: one pool delivering to inboxes that accept,
+// fail and refuse records each outcome once, in at most as many
+// transactions as there are outcomes.
+func TestMixedOutcomesBatched(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.HasPrefix(r.URL.Path, "/ok/"):
+			w.WriteHeader(202)
+		case strings.HasPrefix(r.URL.Path, "/fail/"):
+			w.WriteHeader(500)
+		default:
+			w.WriteHeader(410)
+		}
+	}))
+	defer srv.Close()
+	q := newQueue(t)
+	for i := range 10 {
+		q.enqueue(t, fmt.Sprintf("%s/ok/%d", srv.URL, i), 1)
+		q.enqueue(t, fmt.Sprintf("%s/fail/%d", srv.URL, i), 1)
+		q.enqueue(t, fmt.Sprintf("%s/gone/%d", srv.URL, i), 1)
+	}
+	counter := &settleCounter{Store: q.db}
+	cfg := q.config()
+	cfg.Store = counter
+	w, stop := start(t, cfg)
+	ds := q.settled(t)
+	stop()
+	counts := map[store.DeliveryState]int{}
+	for _, d := range ds {
+		counts[d.State]++
+	}
+	if counts[store.DeliveryDone] != 10 || counts[store.DeliveryQueued] != 10 || counts[store.DeliveryDead] != 10 {
+		t.Fatalf("states %v, want 10 each of done, queued (to retry), dead", counts)
+	}
+	if s := w.Stats(); s.Claimed != 30 || s.Delivered != 10 || s.Retried != 10 || s.Dead != 10 || counter.outcomes() != 30 {
+		t.Fatalf("stats %+v, %d outcomes written in %v", s, counter.outcomes(), counter.batches)
+	}
+	t.Logf("30 outcomes in %d transactions: %v", len(counter.batches), counter.batches)
+}
+
+// TestCrashBeforeBatchWritten: a process killed after sending but before
+// its batch of outcomes commits leaves the rows in flight; the next run
+// sends them again (receivers deduplicate by activity id), and none is
+// lost.
+func TestCrashBeforeBatchWritten(t *testing.T) {
+	var mu sync.Mutex
+	got := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var doc struct{ ID string }
+		json.NewDecoder(r.Body).Decode(&doc)
+		mu.Lock()
+		got[doc.ID]++
+		mu.Unlock()
+		w.WriteHeader(202)
+	}))
+	defer srv.Close()
+	q := newQueue(t)
+	const n = 40
+	ids := q.enqueue(t, srv.URL+"/inbox", n)
+
+	crashed := &settleCounter{Store: q.db, crash: true}
+	cfg := q.config()
+	cfg.Store = crashed
+	w1, stop1 := start(t, cfg)
+	waitFor(t, "every outcome of the first run to be lost", func() bool { return crashed.outcomes() == n })
+	stop1()
+	if s := w1.Stats(); s.Delivered != 0 || s.Claimed != n {
+		t.Fatalf("first run: %+v", s)
+	}
+	counts, err := q.db.DeliveryCounts(context.Background())
+	if err != nil || counts[store.DeliveryInFlight] != n {
+		t.Fatalf("after the crash: %v, %v; want all %d in flight", counts, err, n)
+	}
+
+	cfg = q.config()
+	cfg.Exclusive = true
+	w2, _ := start(t, cfg)
+	waitFor(t, "the second run", func() bool { return w2.Stats().Delivered == n })
+	counts, err = q.db.DeliveryCounts(context.Background())
+	if err != nil || counts[store.DeliveryDone] != n {
+		t.Fatalf("after the second run: %v, %v", counts, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, id := range ids {
+		if got[id] != 2 {
+			t.Fatalf("%s received %d times, want 2 (sent, outcome lost, sent again)", id, got[id])
+		}
 	}
 }

@@ -45,19 +45,33 @@
 // handful of tries, minutes in all: an outage longer than that loses its
 // deliveries, which a co-op's votes cannot afford.
 //
-// # Leases, crashes and shutdown
+// # Batches, leases, crashes and shutdown
 //
-// A claim sets the row in flight with a lease (default 2 min, well over the
-// 30 s request timeout); the outcome is recorded only while the claim still
-// holds it, so a row reclaimed after its lease expired is settled once. A
-// crash leaves rows in flight: they are claimed again when their leases
-// expire or, with Config.Exclusive (one serve process per SQLite database,
-// as coopfed runs), at once when Run starts. Delivery is therefore at least
-// once: a receiver deduplicates by activity id, as ActivityPub servers do.
+// One goroutine claims due rows in batches (twice the workers with the
+// default lease and timeout, so that a claim is one transaction for many
+// rows), parses each sender's key once and digests each activity's body
+// once; Config.Workers goroutines
+// sign and send, one delivery each at a time, so that the RSA work runs on
+// every core behind no lock; a recorder writes their outcomes in batches,
+// one transaction for up to 256 (group commit).
+//
+// A claim sets the row in flight with a lease (default 2 min, at least
+// twice the 30 s request timeout; a claimed row waits for a free worker
+// only as long as its lease allows, see Workers.ahead); the outcome is recorded only
+// while the claim still holds it, so a row reclaimed after its lease
+// expired is settled once. A crash leaves rows in flight: they are claimed
+// again when their leases expire or, with Config.Exclusive (one serve
+// process per SQLite database, as coopfed runs), at once when Run starts.
+// That includes rows whose request was sent but whose outcome had not been
+// written yet (batching widens that window by a few milliseconds): they
+// are sent again. Delivery is therefore at least once: a receiver
+// deduplicates by activity id, as ActivityPub servers do. A row leaves the
+// queue only when its outcome is written, so none is ever lost.
 //
 // When Run's context ends it stops claiming, lets requests in flight finish
-// within Config.Grace, then cancels the rest and releases them back to the
-// queue unattempted. No queued delivery is lost.
+// within Config.Grace, then cancels the rest and releases them, and the
+// rows claimed but not started, back to the queue unattempted. No queued
+// delivery is lost.
 //
 // # Where it connects
 //

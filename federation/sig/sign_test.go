@@ -69,6 +69,38 @@ func TestSignVerifiesWithHTTPSig(t *testing.T) {
 	}
 }
 
+// TestSignDigest: a digest computed once signs the same request as Sign
+// with the body.
+func TestSignDigest(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	body := []byte(`{"type":"Create"}`)
+	digest := Digest(body)
+	var sigs []string
+	for _, sign := range []func(*http.Request) error{
+		func(r *http.Request) error { return Sign(r, "https://a.test/users/alice#main-key", key, body, now) },
+		func(r *http.Request) error {
+			return SignDigest(r, "https://a.test/users/alice#main-key", key, digest, now)
+		},
+	} {
+		r, _ := http.NewRequest("POST", "https://beta.test/users/bob/inbox", bytes.NewReader(body))
+		if err := sign(r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Header.Get("Digest") != digest {
+			t.Fatalf("Digest = %q, want %q", r.Header.Get("Digest"), digest)
+		}
+		sigs = append(sigs, r.Header.Get("Signature"))
+	}
+	// RSA PKCS#1 v1.5 is deterministic: the same input, the same signature.
+	if sigs[0] != sigs[1] {
+		t.Fatalf("Sign and SignDigest differ:\n%s\n%s", sigs[0], sigs[1])
+	}
+}
+
 func TestParseKeys(t *testing.T) {
 	key, _ := rsa.GenerateKey(rand.Reader, 2048)
 	pkcs8, _ := x509.MarshalPKCS8PrivateKey(key)
@@ -77,8 +109,14 @@ func TestParseKeys(t *testing.T) {
 		"PKCS#8": string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pkcs8})),
 		"PKCS#1": string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})),
 	} {
-		if k, err := ParsePrivateKey(pemText); err != nil || !k.Equal(key) {
+		k, err := ParsePrivateKey(pemText)
+		if err != nil || !k.Equal(key) {
 			t.Errorf("private %s: %v", name, err)
+			continue
+		}
+		// Signing goes by the CRT only with these.
+		if p := k.Precomputed; p.Dp == nil || p.Dq == nil || p.Qinv == nil {
+			t.Errorf("private %s: no precomputed CRT values", name)
 		}
 	}
 	for name, pemText := range map[string]string{
