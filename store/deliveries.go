@@ -307,18 +307,13 @@ func (db *DB) SettleDeliveries(ctx context.Context, outs []DeliveryOutcome) (los
 	}
 	lost = make([]bool, len(outs))
 	err = db.Write(ctx, func(t *Tx) error {
-		// One statement, prepared once for the batch.
-		stmt, err := t.tx.PrepareContext(ctx, settleSQL)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
+		// One statement, prepared once by the writer's statement cache.
 		for i, o := range outs {
 			args, err := settleArgs(o)
 			if err != nil {
 				return fmt.Errorf("delivery %d: %w", o.ID, err)
 			}
-			res, err := stmt.ExecContext(ctx, args...)
+			res, err := t.tx.ExecContext(ctx, settleSQL, args...)
 			if err != nil {
 				return fmt.Errorf("delivery %d: %w", o.ID, err)
 			}

@@ -17,7 +17,6 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/coopfed/coopfed/coop"
@@ -207,18 +206,6 @@ func benchFanout(ctx context.Context, args []string) error {
 		return fmt.Errorf("the receivers got %d POSTs, %d deliveries recorded done", got, want)
 	}
 	return nil
-}
-
-// cpuTime is the CPU time (user and system) this process has used: the
-// fan-out's includes the loopback receivers', which run in the process
-// too. Unlike the wall time it does not grow when other processes take
-// the CPU, so its ratio is the steadier one on a shared machine.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // signTime is how long n RSA-2048 PKCS#1 v1.5 signatures of SHA-256

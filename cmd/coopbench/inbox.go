@@ -23,7 +23,6 @@ import (
 	"runtime/pprof"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/coopfed/coopfed/coop"
@@ -330,18 +329,6 @@ func verifyRate(key *rsa.PrivateKey, d time.Duration) (float64, error) {
 		return 0, errors.New("a baseline verification failed")
 	}
 	return float64(total.Load()) / time.Since(start).Seconds(), nil
-}
-
-// cpuTime is the CPU time this process has used, user and system. The
-// server, its processor and the clients all run in it: the CPU per
-// activity is what the whole exchange costs, whatever else the machine is
-// running.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // startProfile starts a CPU profile to path and returns its stop.
