@@ -8,6 +8,15 @@
 // implements, and the remote look-ups it needs as Resolver, which package
 // federation implements.
 //
+// Every use case that changes who belongs to the co-op or what it decided
+// runs on behalf of a Principal (WithPrincipal; the CLI acts as
+// AdminPrincipal) and appends its decision-log record (package ledger) in
+// the same transaction as the change: no event without its record, no
+// record without its event. The log's reads (tiles, receipts, proofs),
+// its verification, key rotation and the witnessing among federation
+// members (witness.go: C2SP tlog-witness, and why push) live here too;
+// package federation/witness does their network I/O.
+//
 // coop must not import store, federation or handlers, nor
 // github.com/go-fed/activity: it passes plain Go values.
 package coop
