@@ -275,8 +275,22 @@ func (r reader) LogRecord(ctx context.Context, logID, idx int64) ([]byte, error)
 // indexes of a log.
 func (r reader) ReadLogHashes(ctx context.Context, logID int64, indexes []int64) ([]tlog.Hash, error) {
 	out := make([]tlog.Hash, len(indexes))
-	// Proofs and appends ask for a few dozen hashes; tiles for up to 256,
-	// often consecutive. One query per batch of up to 500 placeholders.
+	// A run of consecutive indexes (a tile, a whole-log verify) is one
+	// range scan of the primary key.
+	if n := len(indexes); n > 1 && indexes[n-1]-indexes[0] == int64(n-1) {
+		consecutive := true
+		for i := 1; i < n; i++ {
+			if indexes[i] != indexes[i-1]+1 {
+				consecutive = false
+				break
+			}
+		}
+		if consecutive {
+			return r.readHashRange(ctx, logID, indexes[0], out)
+		}
+	}
+	// Proofs and appends ask for a few dozen scattered hashes. One query
+	// per batch of up to 500 placeholders.
 	const batch = 500
 	for start := 0; start < len(indexes); start += batch {
 		part := indexes[start:min(start+batch, len(indexes))]
@@ -311,6 +325,36 @@ func (r reader) ReadLogHashes(ctx context.Context, logID int64, indexes []int64)
 			}
 			copy(out[start+i][:], h)
 		}
+	}
+	return out, nil
+}
+
+// readHashRange fills out with the hashes at indexes from, from+1, ...
+func (r reader) readHashRange(ctx context.Context, logID, from int64, out []tlog.Hash) ([]tlog.Hash, error) {
+	rows, err := r.q.QueryContext(ctx, `SELECT idx, hash FROM log_hashes WHERE log_id = ? AND idx >= ? AND idx < ? ORDER BY idx`,
+		logID, from, from+int64(len(out)))
+	if err != nil {
+		return nil, fmt.Errorf("store: log hashes: %w", err)
+	}
+	defer rows.Close()
+	i := 0
+	for rows.Next() {
+		var idx int64
+		var h []byte
+		if err := rows.Scan(&idx, &h); err != nil {
+			return nil, fmt.Errorf("store: log hashes: %w", err)
+		}
+		if idx != from+int64(i) || len(h) != tlog.HashSize {
+			return nil, fmt.Errorf("store: log hash %d is missing", from+int64(i))
+		}
+		copy(out[i][:], h)
+		i++
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: log hashes: %w", err)
+	}
+	if i != len(out) {
+		return nil, fmt.Errorf("store: log hash %d is missing", from+int64(i))
 	}
 	return out, nil
 }
