@@ -316,3 +316,58 @@ func noteText(msg []byte) []byte {
 	}
 	return msg
 }
+
+// ErasePersonalData forgets the plain personal values (and their salts)
+// behind the commitments in every record about a removed member, in every
+// log of the node: the records, the tree and every checkpoint stay as they
+// are, so the log still verifies, and nobody can any more tell what was
+// committed. The erasure itself is a record. It returns how many values
+// went.
+func (s *Service) ErasePersonalData(ctx context.Context, handle string) (int64, error) {
+	var erased int64
+	err := s.Store.Update(ctx, func(tx Tx) error {
+		m, err := tx.MemberByHandle(ctx, handle)
+		if err != nil {
+			return err
+		}
+		if !m.Removed() {
+			return fmt.Errorf("%w: member %q must be removed before their personal data is erased", ErrInvalidInput, handle)
+		}
+		subject := s.Site.ActorID(m.Handle)
+		logs, err := tx.Logs(ctx)
+		if err != nil {
+			return err
+		}
+		for _, l := range logs {
+			idxs, err := tx.PersonalRecords(ctx, l.ID)
+			if err != nil {
+				return err
+			}
+			for _, idx := range idxs {
+				recs, err := tx.LogRecords(ctx, l.ID, idx, idx+1)
+				if err != nil {
+					return err
+				}
+				r, err := ledger.ParseRecord(recs[0])
+				if err != nil {
+					return fmt.Errorf("record %d of %s: %w", idx, l.Origin, err)
+				}
+				if r.Subject != subject {
+					continue
+				}
+				n, err := tx.ErasePersonal(ctx, l.ID, idx, "", s.now())
+				if err != nil {
+					return err
+				}
+				erased += n
+			}
+		}
+		_, err = s.logEvent(ctx, tx, event{Type: "member.personal_data_erased", Subject: subject,
+			Data: map[string]any{"handle": m.Handle, "values": erased}})
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("coop: erase the personal data of %q: %w", handle, err)
+	}
+	return erased, nil
+}

@@ -147,6 +147,12 @@ type Tx interface {
 	// AppendLog appends a record's exact bytes and the tree's new hashes
 	// to a log and returns the record's index.
 	AppendLog(ctx context.Context, logID int64, data []byte) (int64, error)
+	// PersonalRecords lists the indexes of a log's records that have
+	// plain personal values not yet erased.
+	PersonalRecords(ctx context.Context, logID int64) ([]int64, error)
+	// ErasePersonal forgets the plain values and salts of a record's
+	// personal fields (field "" for all) and returns how many went.
+	ErasePersonal(ctx context.Context, logID, idx int64, field string, at time.Time) (int64, error)
 	// SavePersonal stores the plain value and salt behind a commitment.
 	SavePersonal(ctx context.Context, logID, idx int64, field, value string, salt []byte) error
 	// SaveCheckpoint stores a signed checkpoint.

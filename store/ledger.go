@@ -200,6 +200,25 @@ func (t *Tx) ErasePersonal(ctx context.Context, logID, idx int64, field string, 
 	return res.RowsAffected()
 }
 
+// PersonalRecords lists the indexes of a log's records that still have
+// plain personal values.
+func (r reader) PersonalRecords(ctx context.Context, logID int64) ([]int64, error) {
+	rows, err := r.q.QueryContext(ctx, `SELECT DISTINCT idx FROM log_personal WHERE log_id = ? AND erased_at IS NULL ORDER BY idx`, logID)
+	if err != nil {
+		return nil, fmt.Errorf("store: personal records: %w", err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var i int64
+		if err := rows.Scan(&i); err != nil {
+			return nil, fmt.Errorf("store: personal records: %w", err)
+		}
+		out = append(out, i)
+	}
+	return out, rows.Err()
+}
+
 // Personal is the plain value behind one commitment of a record.
 type Personal struct {
 	Field  string

@@ -14,6 +14,7 @@ func runMember(ctx context.Context, e *env, args []string) error {
 		{"list", "list the members", memberList},
 		{"remove", "remove a member (the handle is never given out again)", memberRemove},
 		{"reset-password", "give a member a new one-time password", memberResetPassword},
+		{"erase", "forget a removed member's personal data behind the decision log's commitments (the log still verifies)", memberErase},
 	})
 }
 
@@ -132,5 +133,21 @@ func memberResetPassword(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "one-time password for @%s: %s\n", n.svc.Site.Acct(pos[0]), password)
 	fmt.Fprintln(e.stdout, "It must be changed at first sign-in, and cannot be shown again.")
+	return nil
+}
+
+func memberErase(ctx context.Context, e *env, args []string) error {
+	fs := newFlags("member erase", "member erase NAME [--config PATH]", e.stderr)
+	path := configFlag(fs)
+	pos, n, err := setup(ctx, fs, path, args, 1, "NAME")
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	count, err := n.svc.ErasePersonalData(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "erased %d personal values of %s; the decision log keeps their commitments and still verifies\n", count, pos[0])
 	return nil
 }

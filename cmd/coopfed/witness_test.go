@@ -14,6 +14,7 @@ import (
 	"github.com/coopfed/coopfed/config"
 	"github.com/coopfed/coopfed/coop"
 	"github.com/coopfed/coopfed/store"
+	"golang.org/x/mod/sumdb/tlog"
 )
 
 // cosignedAtSize returns the size of db's open log and the number of
@@ -228,6 +229,64 @@ func TestWitnessingThreeNodes(t *testing.T) {
 			}
 			return false
 		})
+	})
+
+	t.Run("a removed member's personal data is erased and the log still verifies", func(t *testing.T) {
+		mustCLI(t, "member", "add", "zed", "--display-name", "Zed Zedson", "--config", cfg(2))
+		mustCLI(t, "member", "remove", "zed", "--config", cfg(2))
+		out := mustCLI(t, "member", "erase", "zed", "--config", cfg(2))
+		if !strings.Contains(out, "erased 1 personal values") {
+			t.Fatalf("member erase: %s", out)
+		}
+		if out := mustCLI(t, "log", "verify", "--config", cfg(2)); !strings.HasPrefix(out, "ok:") {
+			t.Fatalf("log verify after the erasure: %s", out)
+		}
+		l, _ := g.db.OpenLog(ctx)
+		recs, _ := g.db.LogRecords(ctx, l.ID, 0, l.Size)
+		for i, r := range recs {
+			if strings.Contains(string(r), "Zed Zedson") {
+				t.Fatalf("record %d holds the plain name", i)
+			}
+		}
+	})
+
+	t.Run("deleting the last record and appending another is named by log verify", func(t *testing.T) {
+		eventually(t, 30*time.Second, "beta's whole log is signed", func() bool {
+			l, err := b.db.OpenLog(ctx)
+			if err != nil {
+				return false
+			}
+			c, err := b.db.LatestCheckpoint(ctx, l.ID)
+			return err == nil && c.Size == l.Size
+		})
+		l, _ := b.db.OpenLog(ctx)
+		last := l.Size - 1
+		sqlDB, err := sql.Open("sqlite", b.cfg.DatabasePath()+"?_pragma=busy_timeout(5000)")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range []struct {
+			query string
+			args  []any
+		}{
+			{`DELETE FROM log_records WHERE log_id = ? AND idx = ?`, []any{l.ID, last}},
+			{`DELETE FROM log_hashes WHERE log_id = ? AND idx >= ?`, []any{l.ID, tlog.StoredHashIndex(0, last)}},
+			{`UPDATE logs SET size = ? WHERE id = ?`, []any{last, l.ID}},
+		} {
+			if _, err := sqlDB.Exec(q.query, q.args...); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sqlDB.Close()
+		// Appending may be refused already, if beta's witnessing round
+		// has asked its witnesses since: they hold the deleted record.
+		if code, out, errs := cli(t, "member", "add", "mallory", "--config", cfg(1)); code != 0 && !strings.Contains(errs, "restored from an old backup") {
+			t.Fatalf("member add after the deletion: exit %d\n%s%s", code, out, errs)
+		}
+		code, out, errs := cli(t, "log", "verify", "--config", cfg(1))
+		if code != 1 || !strings.Contains(errs, "does NOT verify: first bad index "+itoa(last)) {
+			t.Fatalf("log verify after a rewrite of the last record: exit %d\n%s%s", code, out, errs)
+		}
 	})
 
 	t.Run("an edited record is named by log verify", func(t *testing.T) {
