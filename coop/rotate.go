@@ -2,6 +2,7 @@ package coop
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -159,4 +160,128 @@ func (s *Service) VerifyChain(ctx context.Context) ([]LogReport, error) {
 		}
 	}
 	return reps, nil
+}
+
+// Handover is what a node shows its witnesses after a key rotation, so
+// that they move from its old log to the next without trusting anything
+// but the old key: the old log's final checkpoint (signed by the old key)
+// with a consistency proof from the size a witness kept, the closing
+// record naming the next origin and key with its inclusion proof, and the
+// next log's first record with its inclusion proof in a checkpoint signed
+// by the next key.
+type Handover struct {
+	Final            []byte
+	Proof            tlog.TreeProof // from the witness's kept size to the final size
+	Closed           []byte
+	ClosedProof      tlog.RecordProof
+	Opened           []byte
+	OpenedCheckpoint []byte
+	OpenedProof      tlog.RecordProof
+}
+
+// LogHandover returns the handover from the closed log of origin to the
+// log that follows it, with a consistency proof from size oldN.
+func (s *Service) LogHandover(ctx context.Context, origin string, oldN int64) (Handover, error) {
+	logs, err := s.Store.Logs(ctx)
+	if err != nil {
+		return Handover{}, err
+	}
+	for i, l := range logs {
+		if l.Origin != origin {
+			continue
+		}
+		if !l.IsClosed || i+1 == len(logs) {
+			return Handover{}, fmt.Errorf("%w: the log %s is not closed", ErrNotFound, origin)
+		}
+		next := logs[i+1]
+		final, err := s.Store.LatestCheckpoint(ctx, l.ID)
+		if err != nil {
+			return Handover{}, err
+		}
+		if oldN < 0 || oldN > final.Size {
+			return Handover{}, fmt.Errorf("%w: size %d is not in the log of %d records", ErrInvalidInput, oldN, final.Size)
+		}
+		h := Handover{Final: final.Note}
+		hr := s.Store.LogHashReader(ctx, l.ID)
+		if oldN > 0 && oldN < final.Size {
+			if h.Proof, err = ledger.ProveConsistency(oldN, final.Size, hr); err != nil {
+				return Handover{}, err
+			}
+		}
+		closed, err := s.Store.LogRecords(ctx, l.ID, final.Size-1, final.Size)
+		if err != nil {
+			return Handover{}, err
+		}
+		h.Closed = closed[0]
+		if h.ClosedProof, err = ledger.ProveInclusion(final.Size, final.Size-1, hr); err != nil {
+			return Handover{}, err
+		}
+		nc, err := s.Store.LatestCheckpoint(ctx, next.ID)
+		if err != nil {
+			return Handover{}, fmt.Errorf("the next log %s has no signed checkpoint yet: %w", next.Origin, err)
+		}
+		opened, err := s.Store.LogRecords(ctx, next.ID, 0, 1)
+		if err != nil {
+			return Handover{}, err
+		}
+		h.Opened, h.OpenedCheckpoint = opened[0], nc.Note
+		if h.OpenedProof, err = ledger.ProveInclusion(nc.Size, 0, s.Store.LogHashReader(ctx, next.ID)); err != nil {
+			return Handover{}, err
+		}
+		return h, nil
+	}
+	return Handover{}, fmt.Errorf("%w: no log %s", ErrNotFound, origin)
+}
+
+// FollowRotation moves the witnessing of a member's log to the log that
+// continues it, after checking the handover with the key pinned for the
+// old log alone: the final checkpoint extends the kept one, its last
+// record names the next origin and key, and the next log's first record,
+// in a checkpoint signed by that key, names the final checkpoint. A
+// handover that does not hold is kept as evidence.
+func (s *Service) FollowRotation(ctx context.Context, origin string, h Handover, nextURL string) error {
+	w, err := s.Store.WitnessedLog(ctx, origin)
+	if err != nil {
+		return err
+	}
+	v, err := note.NewVerifier(w.VKey)
+	if err != nil {
+		return err
+	}
+	final, err := ledger.OpenCheckpoint(h.Final, w.Origin, v, nil)
+	if err != nil {
+		return fmt.Errorf("%w: the final checkpoint of %s: %v", ErrCheckpointSignature, origin, err)
+	}
+	if w.Size > 0 {
+		prev := ledger.Checkpoint{Origin: w.Origin, N: w.Size, Hash: w.Hash}
+		if err := ledger.CheckAdvance(prev, final.Checkpoint, h.Proof); err != nil {
+			e := LogEvidence{Origin: w.Origin, OldNote: w.Note, NewNote: h.Final, Reason: "key rotation: " + err.Error(), Found: s.now()}
+			return errors.Join(fmt.Errorf("%w: %v", ErrBadProof, err), s.keepEvidence(ctx, e))
+		}
+	}
+	nextOrigin, nextKey, err := ledger.FollowChain(final.Checkpoint, h.Closed, h.ClosedProof, h.Opened)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrBadProof, err)
+	}
+	nv, err := note.NewVerifier(nextKey)
+	if err != nil || nv.Name() != nextOrigin {
+		return fmt.Errorf("%w: the next key %q", ErrBadProof, nextKey)
+	}
+	nc, err := ledger.OpenCheckpoint(h.OpenedCheckpoint, nextOrigin, nv, nil)
+	if err != nil {
+		return fmt.Errorf("%w: the next log's checkpoint: %v", ErrCheckpointSignature, err)
+	}
+	if err := ledger.CheckInclusion(h.OpenedProof, nc.Tree(), 0, h.Opened); err != nil {
+		return fmt.Errorf("%w: the next log's first record: %v", ErrBadProof, err)
+	}
+	return s.Store.Update(ctx, func(tx Tx) error {
+		if err := tx.KeepWitnessed(ctx, w.Origin, final.N, final.Hash, h.Final, s.now()); err != nil && final.N != w.Size {
+			return err
+		}
+		if err := tx.RetireWitnessed(ctx, w.Origin, s.now()); err != nil {
+			return err
+		}
+		return tx.PinWitnessed(ctx, WitnessedLog{Origin: nextOrigin, Peer: w.Peer, URL: nextURL, VKey: nextKey,
+			WitnessVKey: w.WitnessVKey, Updated: s.now()})
+	})
 }

@@ -163,11 +163,15 @@ type Tx interface {
 	// PinWitnessed starts witnessing a log; one pinned already is left as
 	// it is.
 	PinWitnessed(ctx context.Context, w WitnessedLog) error
+	// RetireWitnessed marks a witnessed log retired after its member's
+	// key rotation.
+	RetireWitnessed(ctx context.Context, origin string, at time.Time) error
 	// UnpinWitnessed stops witnessing the logs of a peer.
 	UnpinWitnessed(ctx context.Context, peer string) error
 	// KeepWitnessed stores a newer checkpoint of a witnessed log.
 	KeepWitnessed(ctx context.Context, origin string, size int64, hash [32]byte, note []byte, at time.Time) error
-	// SaveEvidence keeps a pair of inconsistent checkpoints.
+	// SaveEvidence keeps a pair of inconsistent checkpoints and returns
+	// its id, or 0 when the pair was kept before.
 	SaveEvidence(ctx context.Context, e LogEvidence) (int64, error)
 	// SaveCosignature stores a witness's cosignature line of a checkpoint.
 	SaveCosignature(ctx context.Context, logID, size int64, witness, line string, at time.Time) error

@@ -1,6 +1,7 @@
 package coop
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -43,6 +44,7 @@ type WitnessedLog struct {
 	Hash        tlog.Hash
 	Note        []byte
 	Updated     time.Time
+	Retired     bool // the member rotated its key: its next log is witnessed instead
 }
 
 // LogEvidence is a pair of inconsistent signed checkpoints of one log.
@@ -134,7 +136,7 @@ func (s *Service) AddCheckpoint(ctx context.Context, body []byte) ([]byte, error
 	var evidence *LogEvidence
 	err = s.Store.Update(ctx, func(tx Tx) error {
 		w, err := tx.WitnessedLog(ctx, origin)
-		if isNotFound(err) {
+		if isNotFound(err) || (err == nil && w.Retired) {
 			return fmt.Errorf("%w: %q", ErrUnknownLog, origin)
 		}
 		if err != nil {
@@ -175,7 +177,7 @@ func (s *Service) AddCheckpoint(ctx context.Context, body []byte) ([]byte, error
 		if sc.N == w.Size && w.Size > 0 {
 			return nil // the same checkpoint again: cosigned, nothing to keep
 		}
-		return tx.KeepWitnessed(ctx, w.Origin, sc.N, sc.Hash, signed, s.now())
+		return tx.KeepWitnessed(ctx, w.Origin, sc.N, sc.Hash, logSigned(signed, w.Origin), s.now())
 	})
 	if evidence != nil {
 		if kerr := s.keepEvidence(ctx, *evidence); kerr != nil {
@@ -188,13 +190,31 @@ func (s *Service) AddCheckpoint(ctx context.Context, body []byte) ([]byte, error
 	return line, nil
 }
 
+// logSigned is a signed checkpoint with the log's own signature only: the
+// cosignatures a node serves beside it come and go, and evidence (or a
+// kept checkpoint) is what the log itself signed.
+func logSigned(msg []byte, origin string) []byte {
+	text, sigs, ok := bytes.Cut(msg, []byte("\n\n"))
+	if !ok {
+		return msg
+	}
+	out := append(append([]byte(nil), text...), '\n', '\n')
+	for _, line := range bytes.SplitAfter(sigs, []byte("\n")) {
+		if bytes.HasPrefix(line, []byte("— "+origin+" ")) {
+			out = append(out, line...)
+		}
+	}
+	return out
+}
+
 // keepEvidence stores a pair of inconsistent checkpoints for good, and
 // tells the federation's members about it when a Publisher is set.
 func (s *Service) keepEvidence(ctx context.Context, e LogEvidence) error {
+	e.OldNote, e.NewNote = logSigned(e.OldNote, e.Origin), logSigned(e.NewNote, e.Origin)
 	return s.Store.Update(ctx, func(tx Tx) error {
 		id, err := tx.SaveEvidence(ctx, e)
-		if err != nil {
-			return err
+		if err != nil || id == 0 {
+			return err // id 0: this pair was kept and told before
 		}
 		e.ID = id
 		if s.OnEvidence != nil {

@@ -25,6 +25,7 @@ func (a *app) logRoutes(r *mux.Router) {
 	r.PathPrefix("/log/tile/").HandlerFunc(a.logTile).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/log/proof/consistency", a.logConsistency).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/log/receipt/{index:[0-9]+}", a.logReceipt).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/log/handover", a.logHandover).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/witness/add-checkpoint", a.addCheckpoint).Methods(http.MethodPost)
 	r.HandleFunc("/witness/checkpoint", a.witnessedCheckpoint).Methods(http.MethodGet, http.MethodHead)
 }
@@ -190,4 +191,39 @@ func (a *app) logReceipt(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.Write(rc.Marshal())
+}
+
+// HandoverJSON is the wire form of coop.Handover: notes as text, proofs as
+// ledger.FormatProof text, records as base64 (encoding/json's []byte).
+type HandoverJSON struct {
+	Final            string `json:"final"`
+	Proof            string `json:"proof"`
+	Closed           []byte `json:"closed"`
+	ClosedProof      string `json:"closed_proof"`
+	Opened           []byte `json:"opened"`
+	OpenedCheckpoint string `json:"opened_checkpoint"`
+	OpenedProof      string `json:"opened_proof"`
+}
+
+// logHandover shows witnesses the way from a closed log to the next:
+// ?from=ORIGIN&old=N (the size the witness kept).
+func (a *app) logHandover(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	oldN, err := strconv.ParseInt(q.Get("old"), 10, 64)
+	if err != nil || q.Get("from") == "" {
+		a.textError(w, r, errors.Join(coop.ErrInvalidInput, errors.New("want ?from=ORIGIN&old=N")))
+		return
+	}
+	h, err := a.svc.LogHandover(r.Context(), q.Get("from"), oldN)
+	if err != nil {
+		a.textError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-cache")
+	json.NewEncoder(w).Encode(HandoverJSON{
+		Final: string(h.Final), Proof: string(ledger.FormatProof(h.Proof)),
+		Closed: h.Closed, ClosedProof: string(ledger.FormatProof(h.ClosedProof)),
+		Opened: h.Opened, OpenedCheckpoint: string(h.OpenedCheckpoint), OpenedProof: string(ledger.FormatProof(h.OpenedProof)),
+	})
 }

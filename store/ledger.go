@@ -583,13 +583,14 @@ func (t *Tx) SetWitnessKey(ctx context.Context, k WitnessKey, at time.Time) erro
 // keeps of it.
 type Witnessed = coop.WitnessedLog
 
-const witnessedColumns = `origin, peer, log_url, vkey, witness_vkey, size, hash, note, updated_at`
+const witnessedColumns = `origin, peer, log_url, vkey, witness_vkey, size, hash, note, updated_at, retired_at`
 
 func scanWitnessed(row interface{ Scan(...any) error }) (Witnessed, error) {
 	var w Witnessed
 	var h []byte
 	var at string
-	if err := row.Scan(&w.Origin, &w.Peer, &w.URL, &w.VKey, &w.WitnessVKey, &w.Size, &h, &w.Note, &at); err != nil {
+	var retired sql.NullString
+	if err := row.Scan(&w.Origin, &w.Peer, &w.URL, &w.VKey, &w.WitnessVKey, &w.Size, &h, &w.Note, &at, &retired); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return Witnessed{}, ErrNotFound
 		}
@@ -600,6 +601,7 @@ func scanWitnessed(row interface{ Scan(...any) error }) (Witnessed, error) {
 	if w.Updated, err = parseTime(at); err != nil {
 		return Witnessed{}, err
 	}
+	w.Retired = retired.Valid
 	return w, nil
 }
 
@@ -635,7 +637,7 @@ func (r reader) WitnessedLogs(ctx context.Context) ([]Witnessed, error) {
 // node. A log witnessed already keeps its pinned keys (ErrPeerExists is
 // not returned; the row is left as it is).
 func (t *Tx) PinWitnessed(ctx context.Context, w Witnessed) error {
-	if _, err := t.tx.ExecContext(ctx, `INSERT INTO witnessed (`+witnessedColumns+`) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?)
+	if _, err := t.tx.ExecContext(ctx, `INSERT INTO witnessed (`+witnessedColumns+`) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, NULL)
 		ON CONFLICT (origin) DO NOTHING`,
 		w.Origin, w.Peer, w.URL, w.VKey, w.WitnessVKey, make([]byte, 32), []byte{}, fmtTime(w.Updated)); err != nil {
 		return fmt.Errorf("store: witness %s: %w", w.Origin, err)
@@ -657,6 +659,15 @@ func (t *Tx) KeepWitnessed(ctx context.Context, origin string, size int64, hash 
 	return nil
 }
 
+// RetireWitnessed marks a witnessed log retired: its member rotated to a
+// next log, witnessed from now on.
+func (t *Tx) RetireWitnessed(ctx context.Context, origin string, at time.Time) error {
+	if _, err := t.tx.ExecContext(ctx, `UPDATE witnessed SET retired_at = ? WHERE origin = ? AND retired_at IS NULL`, fmtTime(at), origin); err != nil {
+		return fmt.Errorf("store: retire %s: %w", origin, err)
+	}
+	return nil
+}
+
 // UnpinWitnessed stops witnessing a log (its member left the
 // federation); evidence against it stays.
 func (t *Tx) UnpinWitnessed(ctx context.Context, peer string) error {
@@ -669,12 +680,17 @@ func (t *Tx) UnpinWitnessed(ctx context.Context, peer string) error {
 // Evidence is a pair of inconsistent signed checkpoints of one log.
 type Evidence = coop.LogEvidence
 
-// SaveEvidence keeps a pair of inconsistent checkpoints for good.
+// SaveEvidence keeps a pair of inconsistent checkpoints for good and
+// returns its id; a pair kept already returns 0.
 func (t *Tx) SaveEvidence(ctx context.Context, e Evidence) (int64, error) {
-	res, err := t.tx.ExecContext(ctx, `INSERT INTO log_evidence (origin, old_note, new_note, reason, found_at) VALUES (?, ?, ?, ?, ?)`,
+	res, err := t.tx.ExecContext(ctx, `INSERT INTO log_evidence (origin, old_note, new_note, reason, found_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (origin, old_note, new_note) DO NOTHING`,
 		e.Origin, e.OldNote, e.NewNote, e.Reason, fmtTime(e.Found))
 	if err != nil {
 		return 0, fmt.Errorf("store: evidence against %s: %w", e.Origin, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return 0, nil
 	}
 	return res.LastInsertId()
 }

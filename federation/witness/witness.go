@@ -125,24 +125,30 @@ func (w *Witnessing) Round(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	known := map[string]bool{}
-	logs, err := svc.WitnessedLogs(ctx)
+	current := map[string]coop.WitnessedLog{} // each member's log witnessed now
+	all, err := svc.WitnessedLogs(ctx)
 	if err != nil {
 		return err
 	}
-	for _, l := range logs {
-		known[l.Peer] = true
+	for _, l := range all {
+		if !l.Retired {
+			current[l.Peer] = l
+		}
 	}
 	for _, p := range peers {
-		if known[p.Actor] {
-			continue
-		}
-		if err := w.pin(ctx, p.Actor); err != nil {
+		if err := w.pin(ctx, p.Actor, current); err != nil {
 			errs = append(errs, fmt.Errorf("read the log of %s: %w", p.Actor, err))
 		}
 	}
-	if logs, err = svc.WitnessedLogs(ctx); err != nil {
+	all, err = svc.WitnessedLogs(ctx)
+	if err != nil {
 		return err
+	}
+	var logs []coop.WitnessedLog // one per member: its open log
+	for _, l := range all {
+		if !l.Retired {
+			logs = append(logs, l)
+		}
 	}
 	info, err := svc.LogInfo(ctx)
 	if err != nil {
@@ -205,8 +211,10 @@ type logInfo struct {
 }
 
 // pin reads a member's log keys from its own host and starts witnessing
-// its log.
-func (w *Witnessing) pin(ctx context.Context, peer string) error {
+// its log; when the member has rotated its key since, it follows the
+// handover from the log witnessed now to the next, checked with the old
+// key.
+func (w *Witnessing) pin(ctx context.Context, peer string, current map[string]coop.WitnessedLog) error {
 	u, err := url.Parse(peer)
 	if err != nil {
 		return err
@@ -219,7 +227,61 @@ func (w *Witnessing) pin(ctx context.Context, peer string) error {
 	if err := json.Unmarshal(body, &info); err != nil {
 		return fmt.Errorf("log info: %w", err)
 	}
-	return w.cfg.Service.PinWitnessedLog(ctx, peer, coop.RemoteLogInfo{Origin: info.Origin, URL: info.URL, Key: info.Key, WitnessKey: info.WitnessKey})
+	cur, ok := current[peer]
+	if !ok {
+		return w.cfg.Service.PinWitnessedLog(ctx, peer, coop.RemoteLogInfo{Origin: info.Origin, URL: info.URL, Key: info.Key, WitnessKey: info.WitnessKey})
+	}
+	// A member may rotate more than once between two rounds: follow the
+	// handovers one log at a time.
+	for hops := 0; cur.Origin != info.Origin && hops < 8; hops++ {
+		hb, _, err := w.get(ctx, fmt.Sprintf("%shandover?from=%s&old=%d", cur.URL, url.QueryEscape(cur.Origin), cur.Size))
+		if err != nil {
+			return fmt.Errorf("handover from %s: %w", cur.Origin, err)
+		}
+		h, err := parseHandover(hb)
+		if err != nil {
+			return fmt.Errorf("handover from %s: %w", cur.Origin, err)
+		}
+		if err := w.cfg.Service.FollowRotation(ctx, cur.Origin, h, cur.URL); err != nil {
+			return fmt.Errorf("handover from %s: %w", cur.Origin, err)
+		}
+		next, err := ledger.PeekCheckpoint(h.OpenedCheckpoint)
+		if err != nil {
+			return err
+		}
+		if cur, err = w.cfg.Service.WitnessedLog(ctx, next.Origin); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// parseHandover reads the JSON of /log/handover.
+func parseHandover(b []byte) (coop.Handover, error) {
+	var j struct {
+		Final            string `json:"final"`
+		Proof            string `json:"proof"`
+		Closed           []byte `json:"closed"`
+		ClosedProof      string `json:"closed_proof"`
+		Opened           []byte `json:"opened"`
+		OpenedCheckpoint string `json:"opened_checkpoint"`
+		OpenedProof      string `json:"opened_proof"`
+	}
+	if err := json.Unmarshal(b, &j); err != nil {
+		return coop.Handover{}, err
+	}
+	h := coop.Handover{Final: []byte(j.Final), Closed: j.Closed, Opened: j.Opened, OpenedCheckpoint: []byte(j.OpenedCheckpoint)}
+	var err error
+	if h.Proof, err = ledger.ParseProof([]byte(j.Proof)); err != nil {
+		return coop.Handover{}, err
+	}
+	if h.ClosedProof, err = ledger.ParseProof([]byte(j.ClosedProof)); err != nil {
+		return coop.Handover{}, err
+	}
+	if h.OpenedProof, err = ledger.ParseProof([]byte(j.OpenedProof)); err != nil {
+		return coop.Handover{}, err
+	}
+	return h, nil
 }
 
 // witnessURL is the member's tlog-witness prefix, on its host.

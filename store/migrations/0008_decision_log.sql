@@ -88,7 +88,10 @@ CREATE TABLE witnessed (
     size         INTEGER NOT NULL DEFAULT 0,
     hash         BLOB NOT NULL,
     note         BLOB NOT NULL,
-    updated_at   TEXT NOT NULL
+    updated_at   TEXT NOT NULL,
+    -- Set when the member rotated its key: its next log is witnessed
+    -- instead, after the handover between them was checked.
+    retired_at   TEXT
 );
 
 -- Evidence of inconsistent checkpoints (a fork, a rewrite, a shrink) of a
@@ -100,5 +103,7 @@ CREATE TABLE log_evidence (
     old_note  BLOB NOT NULL,
     new_note  BLOB NOT NULL,
     reason    TEXT NOT NULL,
-    found_at  TEXT NOT NULL
+    found_at  TEXT NOT NULL,
+    -- The same pair, found again in a later round, is not news.
+    UNIQUE (origin, old_note, new_note)
 );
