@@ -36,6 +36,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzParseProof$$' -fuzztime=$(FUZZTIME) ./ledger/
 	$(GO) test -run='^$$' -fuzz='^FuzzParseReceipt$$' -fuzztime=$(FUZZTIME) ./ledger/
 	$(GO) test -run='^$$' -fuzz='^FuzzParseRecord$$' -fuzztime=$(FUZZTIME) ./ledger/
+	$(GO) test -run='^$$' -fuzz='^FuzzParseHandover$$' -fuzztime=$(FUZZTIME) ./federation/witness/
 
 bench:
 	$(GO) run ./cmd/coopbench actor
