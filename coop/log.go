@@ -2,6 +2,9 @@ package coop
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -103,7 +106,67 @@ type event struct {
 	// Personal values go in as salted commitments; the plain value and
 	// its salt stay in the database, erasable.
 	Personal  map[string]string
-	StateHash string
+	// State is the state the event leaves (the member list after an
+	// admission, the federation after a peer joins, a project's facts):
+	// the record carries its hash, so anyone who holds that state can
+	// check it against the log.
+	State any
+}
+
+// stateHash is "sha256:<hex>" of the JSON of v (encoding/json: map keys
+// sorted, slices in order), or "" for nil.
+func stateHash(v any) (string, error) {
+	if v == nil {
+		return "", nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", fmt.Errorf("state hash: %w", err)
+	}
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:]), nil
+}
+
+// memberState is the list of live members' actor URIs, sorted.
+func (s *Service) memberState(ctx context.Context, r Reader) (any, error) {
+	ms, err := r.Members(ctx)
+	if err != nil {
+		return nil, err
+	}
+	uris := make([]string, 0, len(ms))
+	for _, m := range ms {
+		uris = append(uris, s.Site.ActorID(m.Handle))
+	}
+	slices.Sort(uris)
+	return map[string]any{"members": uris}, nil
+}
+
+// federationState is the list of the federation's co-ops, sorted.
+func federationState(ctx context.Context, r Reader) (any, error) {
+	ps, err := r.Peers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	uris := make([]string, 0, len(ps))
+	for _, p := range ps {
+		uris = append(uris, p.Actor)
+	}
+	slices.Sort(uris)
+	return map[string]any{"federation": uris}, nil
+}
+
+// projectsState is the list of live projects' actor URIs, sorted.
+func (s *Service) projectsState(ctx context.Context, r Reader) (any, error) {
+	ps, err := r.Projects(ctx)
+	if err != nil {
+		return nil, err
+	}
+	uris := make([]string, 0, len(ps))
+	for _, p := range ps {
+		uris = append(uris, s.Site.ActorID(p.Handle))
+	}
+	slices.Sort(uris)
+	return map[string]any{"projects": uris}, nil
 }
 
 // logEvent appends ev to the decision log in tx, the transaction that makes
@@ -137,6 +200,10 @@ func (s *Service) logEvent(ctx context.Context, tx Tx, ev event) (int64, error) 
 		data[field] = ledger.Commit(field, value, salt)
 		openings = append(openings, opening{field, value, salt})
 	}
+	sh, err := stateHash(ev.State)
+	if err != nil {
+		return 0, err
+	}
 	rec := ledger.Record{
 		Type:      ev.Type,
 		Time:      s.now(),
@@ -144,7 +211,7 @@ func (s *Service) logEvent(ctx context.Context, tx Tx, ev event) (int64, error) 
 		Channel:   p.Channel,
 		Subject:   ev.Subject,
 		Data:      data,
-		StateHash: ev.StateHash,
+		StateHash: sh,
 	}
 	b, err := rec.Encode()
 	if err != nil {

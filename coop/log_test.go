@@ -2,6 +2,8 @@ package coop_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -75,6 +77,15 @@ func TestEventsAreLogged(t *testing.T) {
 	if admitted.Principal != coop.AdminPrincipal || admitted.Channel != ledger.ChannelCLI || admitted.Subject != "https://a.example/users/alice" {
 		t.Fatalf("member.admitted: %+v", admitted)
 	}
+	t.Run("the record carries the hash of the member list it leaves", func(t *testing.T) {
+		sum := sha256.Sum256([]byte(`{"members":["https://a.example/users/alice"]}`))
+		if want := "sha256:" + hex.EncodeToString(sum[:]); admitted.StateHash != want {
+			t.Fatalf("state hash %q, want %q", admitted.StateHash, want)
+		}
+		if removed := recs[3]; removed.StateHash != "sha256:"+hex.EncodeToString(func() []byte { s := sha256.Sum256([]byte(`{"members":[]}`)); return s[:] }()) {
+			t.Fatalf("member.removed state hash %q", removed.StateHash)
+		}
+	})
 	t.Run("the display name goes in as a commitment, erasable", func(t *testing.T) {
 		name, _ := admitted.Data["name"].(string)
 		if name == "" || name == "Alice A." {

@@ -101,7 +101,12 @@ func (s *Service) AddMember(ctx context.Context, n NewMember) (Member, string, e
 		}
 		// The display name is personal data: it goes in as a commitment,
 		// erasable; the handle is the member's public address.
+		state, err := s.memberState(ctx, tx)
+		if err != nil {
+			return err
+		}
 		_, err = s.logEvent(ctx, tx, event{
+			State:    state,
 			Type:     "member.admitted",
 			Subject:  s.Site.ActorID(a.Handle),
 			Data:     map[string]any{"handle": a.Handle, "role": string(m.Role)},
@@ -146,7 +151,11 @@ func (s *Service) RemoveMember(ctx context.Context, handle string) error {
 		if err := tx.RemoveActor(ctx, m.ID, s.now()); err != nil {
 			return err
 		}
-		_, err = s.logEvent(ctx, tx, event{Type: "member.removed", Subject: s.Site.ActorID(m.Handle), Data: map[string]any{"handle": m.Handle}})
+		state, err := s.memberState(ctx, tx)
+		if err != nil {
+			return err
+		}
+		_, err = s.logEvent(ctx, tx, event{Type: "member.removed", Subject: s.Site.ActorID(m.Handle), Data: map[string]any{"handle": m.Handle}, State: state})
 		return err
 	})
 	if err != nil {

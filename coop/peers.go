@@ -78,7 +78,11 @@ func (s *Service) AddPeer(ctx context.Context, target, by string) (Peer, error) 
 		if out, err = tx.Peer(ctx, r.Actor); err != nil {
 			return err
 		}
-		if _, err := s.logEvent(ctx, tx, event{Type: "peer.admitted", Subject: r.Actor, Data: map[string]any{"acct": r.Acct}}); err != nil {
+		state, err := federationState(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if _, err := s.logEvent(ctx, tx, event{Type: "peer.admitted", Subject: r.Actor, Data: map[string]any{"acct": r.Acct}, State: state}); err != nil {
 			return err
 		}
 		// A follow accepted earlier (coopfed follow) stands; any other is
@@ -129,7 +133,11 @@ func (s *Service) RemovePeer(ctx context.Context, target string) error {
 		if err := tx.DeletePeer(ctx, uri); err != nil {
 			return err
 		}
-		if _, err := s.logEvent(ctx, tx, event{Type: "peer.removed", Subject: uri, Data: map[string]any{}}); err != nil {
+		state, err := federationState(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if _, err := s.logEvent(ctx, tx, event{Type: "peer.removed", Subject: uri, Data: map[string]any{}, State: state}); err != nil {
 			return err
 		}
 		if err := tx.UnpinWitnessed(ctx, uri); err != nil {

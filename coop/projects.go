@@ -210,7 +210,7 @@ func (s *Service) AddProject(ctx context.Context, n NewProject) (Project, error)
 		if err := tx.InsertProject(ctx, p); err != nil {
 			return err
 		}
-		if _, err := s.logEvent(ctx, tx, event{Type: "project.created", Subject: s.Site.ActorID(p.Handle), Data: projectFacts(p)}); err != nil {
+		if _, err := s.logEvent(ctx, tx, event{Type: "project.created", Subject: s.Site.ActorID(p.Handle), Data: projectFacts(p), State: projectFacts(p)}); err != nil {
 			return err
 		}
 		if s.Publisher == nil {
@@ -313,7 +313,7 @@ func (s *Service) UpdateProject(ctx context.Context, slug string, ch ProjectChan
 		if out, err = tx.ProjectByHandle(ctx, p.Handle); err != nil {
 			return err
 		}
-		if _, err := s.logEvent(ctx, tx, event{Type: "project.changed", Subject: s.Site.ActorID(p.Handle), Data: projectFacts(out)}); err != nil {
+		if _, err := s.logEvent(ctx, tx, event{Type: "project.changed", Subject: s.Site.ActorID(p.Handle), Data: projectFacts(out), State: projectFacts(out)}); err != nil {
 			return err
 		}
 		if err := s.Publisher.PublishActorUpdate(ctx, tx, out.Actor, now); err != nil {
@@ -379,7 +379,11 @@ func (s *Service) RemoveProject(ctx context.Context, slug string) (Project, erro
 		if out, err = tx.ProjectByHandle(ctx, p.Handle); err != nil {
 			return err
 		}
-		if _, err := s.logEvent(ctx, tx, event{Type: "project.removed", Subject: s.Site.ActorID(p.Handle), Data: map[string]any{"slug": p.Handle}}); err != nil {
+		state, err := s.projectsState(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if _, err := s.logEvent(ctx, tx, event{Type: "project.removed", Subject: s.Site.ActorID(p.Handle), Data: map[string]any{"slug": p.Handle}, State: state}); err != nil {
 			return err
 		}
 		if s.Publisher == nil {
