@@ -105,7 +105,7 @@ type event struct {
 	Data    map[string]any
 	// Personal values go in as salted commitments; the plain value and
 	// its salt stay in the database, erasable.
-	Personal  map[string]string
+	Personal map[string]string
 	// State is the state the event leaves (the member list after an
 	// admission, the federation after a peer joins, a project's facts):
 	// the record carries its hash, so anyone who holds that state can

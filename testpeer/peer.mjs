@@ -878,6 +878,10 @@ async function control(req, res, url, body) {
 }
 
 function matchesFilter(rec, p) {
+  // A delivery still being verified or handled has no answer yet: it is
+  // listed once it has one (pending=1 lists it at once), so that a waiter
+  // never reads verified=false from a record that is only half done.
+  if (rec.status == null && p.get("pending") !== "1") return false;
   const user = p.get("user");
   if (user && !rec.recipients.includes(user)) return false;
   const type = p.get("type");
