@@ -222,7 +222,7 @@ func parseSigLines(b []byte) ([]sigEntry, error) {
 			return nil, ErrNote
 		}
 		name, b64, ok := strings.Cut(rest, " ")
-		raw, err := base64.StdEncoding.DecodeString(b64)
+		raw, err := decodeBase64(b64)
 		if !ok || err != nil || !validName(name) || len(raw) < 5 {
 			return nil, ErrNote
 		}
@@ -307,8 +307,8 @@ func CountCosignatures(msg []byte, witnesses []note.Verifier) int {
 				continue
 			}
 			_, b64, _ := strings.Cut(strings.TrimPrefix(s.line, "— "), " ")
-			raw, err := base64.StdEncoding.DecodeString(b64)
-			if err == nil && w.Verify(text, raw[4:]) {
+			raw, err := decodeBase64(b64)
+			if err == nil && len(raw) > 4 && w.Verify(text, raw[4:]) {
 				n++
 				break
 			}

@@ -114,7 +114,7 @@ func splitKey(s string) (name string, hash uint32, key []byte, err error) {
 	if err != nil || fmt.Sprintf("%08x", h) != parts[1] {
 		return "", 0, nil, ErrKey
 	}
-	key, err = base64.StdEncoding.Strict().DecodeString(parts[2])
+	key, err = decodeBase64(parts[2])
 	if err != nil || len(key) == 0 {
 		return "", 0, nil, ErrKey
 	}

@@ -75,7 +75,7 @@ func ParseReceipt(b []byte) (Receipt, error) {
 	if !ok {
 		return Receipt{}, fmt.Errorf("%w: no extra line with the record", ErrReceipt)
 	}
-	record, err := base64.StdEncoding.Strict().DecodeString(ex)
+	record, err := decodeBase64(ex)
 	if err != nil || len(record) > MaxRecordSize {
 		return Receipt{}, fmt.Errorf("%w: bad record", ErrReceipt)
 	}

@@ -120,10 +120,24 @@ func ParseProof(text []byte) ([]tlog.Hash, error) {
 	return p, nil
 }
 
+// decodeBase64 decodes standard base64 and accepts only its canonical
+// form: base64's decoder, even Strict, skips CR and LF inside the text, so
+// two texts would parse to one value and re-encode to another.
+func decodeBase64(s string) ([]byte, error) {
+	b, err := base64.StdEncoding.Strict().DecodeString(s)
+	if err != nil {
+		return nil, err
+	}
+	if base64.StdEncoding.EncodeToString(b) != s {
+		return nil, errors.New("not canonical base64")
+	}
+	return b, nil
+}
+
 // parseHash parses one canonical base64 SHA-256 hash.
 func parseHash(s string) (tlog.Hash, error) {
 	var h tlog.Hash
-	b, err := base64.StdEncoding.Strict().DecodeString(s)
+	b, err := decodeBase64(s)
 	if err != nil || len(b) != len(h) {
 		return h, fmt.Errorf("%w: bad hash %q", ErrProof, truncate(s))
 	}
