@@ -37,15 +37,25 @@ func (s *Service) LogInfo(ctx context.Context) (LogInfo, error) {
 // the cosignatures its witnesses sent: what the log serves at
 // "checkpoint". ErrNotFound before the first signing.
 func (s *Service) SignedCheckpoint(ctx context.Context) ([]byte, error) {
-	l, err := s.Store.OpenLog(ctx)
-	if err != nil {
-		return nil, err
-	}
-	c, err := s.Store.LatestCheckpoint(ctx, l.ID)
+	_, c, err := s.signedTree(ctx)
 	if err != nil {
 		return nil, err
 	}
 	return withCosignatures(c)
+}
+
+// signedTree returns the open log and its latest signed checkpoint: the
+// tree the log serves. ErrNotFound before the first signing.
+func (s *Service) signedTree(ctx context.Context) (DecisionLog, LogCheckpoint, error) {
+	l, err := s.Store.OpenLog(ctx)
+	if err != nil {
+		return DecisionLog{}, LogCheckpoint{}, err
+	}
+	c, err := s.Store.LatestCheckpoint(ctx, l.ID)
+	if err != nil {
+		return DecisionLog{}, LogCheckpoint{}, err
+	}
+	return l, c, nil
 }
 
 func withCosignatures(c LogCheckpoint) ([]byte, error) {
@@ -69,11 +79,7 @@ func (s *Service) LogTile(ctx context.Context, path string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidInput, err)
 	}
-	l, err := s.Store.OpenLog(ctx)
-	if err != nil {
-		return nil, err
-	}
-	c, err := s.Store.LatestCheckpoint(ctx, l.ID)
+	l, c, err := s.signedTree(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -96,11 +102,7 @@ func (s *Service) LogTile(ctx context.Context, path string) ([]byte, error) {
 // cosignatures (C2SP tlog-proof). ErrNotFound when the record is not in a
 // signed checkpoint yet.
 func (s *Service) LogReceipt(ctx context.Context, index int64) (ledger.Receipt, error) {
-	l, err := s.Store.OpenLog(ctx)
-	if err != nil {
-		return ledger.Receipt{}, err
-	}
-	c, err := s.Store.LatestCheckpoint(ctx, l.ID)
+	l, c, err := s.signedTree(ctx)
 	if err != nil {
 		return ledger.Receipt{}, err
 	}
@@ -125,11 +127,7 @@ func (s *Service) LogReceipt(ctx context.Context, index int64) (ledger.Receipt, 
 // LogConsistency proves that the open log's tree of size oldN is a prefix
 // of its tree of size newN (both at most the latest signed size).
 func (s *Service) LogConsistency(ctx context.Context, oldN, newN int64) (tlog.TreeProof, error) {
-	l, err := s.Store.OpenLog(ctx)
-	if err != nil {
-		return nil, err
-	}
-	c, err := s.Store.LatestCheckpoint(ctx, l.ID)
+	l, c, err := s.signedTree(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package coop
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -177,6 +178,48 @@ type Handover struct {
 	Opened           []byte
 	OpenedCheckpoint []byte
 	OpenedProof      tlog.RecordProof
+}
+
+// handoverJSON is Handover on the wire (GET /log/handover): notes as
+// text, proofs as ledger.FormatProof text, records as base64.
+type handoverJSON struct {
+	Final            string `json:"final"`
+	Proof            string `json:"proof"`
+	Closed           []byte `json:"closed"`
+	ClosedProof      string `json:"closed_proof"`
+	Opened           []byte `json:"opened"`
+	OpenedCheckpoint string `json:"opened_checkpoint"`
+	OpenedProof      string `json:"opened_proof"`
+}
+
+// MarshalJSON writes h as GET /log/handover serves it.
+func (h Handover) MarshalJSON() ([]byte, error) {
+	return json.Marshal(handoverJSON{
+		Final: string(h.Final), Proof: string(ledger.FormatProof(h.Proof)),
+		Closed: h.Closed, ClosedProof: string(ledger.FormatProof(h.ClosedProof)),
+		Opened: h.Opened, OpenedCheckpoint: string(h.OpenedCheckpoint), OpenedProof: string(ledger.FormatProof(h.OpenedProof)),
+	})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes; the proofs must parse.
+func (h *Handover) UnmarshalJSON(b []byte) error {
+	var j handoverJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	out := Handover{Final: []byte(j.Final), Closed: j.Closed, Opened: j.Opened, OpenedCheckpoint: []byte(j.OpenedCheckpoint)}
+	var err error
+	if out.Proof, err = ledger.ParseProof([]byte(j.Proof)); err != nil {
+		return err
+	}
+	if out.ClosedProof, err = ledger.ParseProof([]byte(j.ClosedProof)); err != nil {
+		return err
+	}
+	if out.OpenedProof, err = ledger.ParseProof([]byte(j.OpenedProof)); err != nil {
+		return err
+	}
+	*h = out
+	return nil
 }
 
 // LogHandover returns the handover from the closed log of origin to the

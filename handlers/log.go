@@ -193,18 +193,6 @@ func (a *app) logReceipt(w http.ResponseWriter, r *http.Request) {
 	w.Write(rc.Marshal())
 }
 
-// HandoverJSON is the wire form of coop.Handover: notes as text, proofs as
-// ledger.FormatProof text, records as base64 (encoding/json's []byte).
-type HandoverJSON struct {
-	Final            string `json:"final"`
-	Proof            string `json:"proof"`
-	Closed           []byte `json:"closed"`
-	ClosedProof      string `json:"closed_proof"`
-	Opened           []byte `json:"opened"`
-	OpenedCheckpoint string `json:"opened_checkpoint"`
-	OpenedProof      string `json:"opened_proof"`
-}
-
 // logHandover shows witnesses the way from a closed log to the next:
 // ?from=ORIGIN&old=N (the size the witness kept).
 func (a *app) logHandover(w http.ResponseWriter, r *http.Request) {
@@ -221,9 +209,5 @@ func (a *app) logHandover(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-cache")
-	json.NewEncoder(w).Encode(HandoverJSON{
-		Final: string(h.Final), Proof: string(ledger.FormatProof(h.Proof)),
-		Closed: h.Closed, ClosedProof: string(ledger.FormatProof(h.ClosedProof)),
-		Opened: h.Opened, OpenedCheckpoint: string(h.OpenedCheckpoint), OpenedProof: string(ledger.FormatProof(h.OpenedProof)),
-	})
+	json.NewEncoder(w).Encode(h)
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/coopfed/coopfed/ledger"
 	"github.com/coopfed/coopfed/store"
 	"golang.org/x/mod/sumdb/note"
-	"golang.org/x/mod/sumdb/tlog"
 )
 
 // logFixture is a node whose log holds more than one tile of records, with
@@ -186,16 +185,4 @@ func TestLogEndpoints(t *testing.T) {
 	})
 }
 
-// memHashes is an in-memory tlog.HashReader.
-type memHashes []tlog.Hash
-
-func (m memHashes) ReadHashes(idx []int64) ([]tlog.Hash, error) {
-	out := make([]tlog.Hash, len(idx))
-	for i, x := range idx {
-		if x >= int64(len(m)) {
-			return nil, fmt.Errorf("hash %d not stored", x)
-		}
-		out[i] = m[x]
-	}
-	return out, nil
-}
+type memHashes = ledger.Hashes

@@ -8,22 +8,10 @@ import (
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
-	"golang.org/x/mod/sumdb/tlog"
 )
 
 // memHashes is an in-memory hash store, what store's SQLite table is.
-type memHashes []tlog.Hash
-
-func (m memHashes) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
-	out := make([]tlog.Hash, len(indexes))
-	for i, x := range indexes {
-		if x < 0 || x >= int64(len(m)) {
-			return nil, fmt.Errorf("no hash %d (have %d)", x, len(m))
-		}
-		out[i] = m[x]
-	}
-	return out, nil
-}
+type memHashes = Hashes
 
 // testLog is a log held in memory.
 type testLog struct {

@@ -4,26 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/coopfed/coopfed/ledger"
 	"sync"
 	"testing"
 
 	"golang.org/x/mod/sumdb/tlog"
 )
 
-// memHashes is an in-memory tlog.HashReader, the reference the stored tree
-// is compared with.
-type memHashes []tlog.Hash
-
-func (m memHashes) ReadHashes(idx []int64) ([]tlog.Hash, error) {
-	out := make([]tlog.Hash, len(idx))
-	for i, x := range idx {
-		if x >= int64(len(m)) {
-			return nil, fmt.Errorf("hash %d not stored", x)
-		}
-		out[i] = m[x]
-	}
-	return out, nil
-}
+type memHashes = ledger.Hashes
 
 func createTestLog(t *testing.T, db *DB) Log {
 	t.Helper()

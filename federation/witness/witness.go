@@ -258,30 +258,9 @@ func (w *Witnessing) pin(ctx context.Context, peer string, current map[string]co
 
 // parseHandover reads the JSON of /log/handover.
 func parseHandover(b []byte) (coop.Handover, error) {
-	var j struct {
-		Final            string `json:"final"`
-		Proof            string `json:"proof"`
-		Closed           []byte `json:"closed"`
-		ClosedProof      string `json:"closed_proof"`
-		Opened           []byte `json:"opened"`
-		OpenedCheckpoint string `json:"opened_checkpoint"`
-		OpenedProof      string `json:"opened_proof"`
-	}
-	if err := json.Unmarshal(b, &j); err != nil {
-		return coop.Handover{}, err
-	}
-	h := coop.Handover{Final: []byte(j.Final), Closed: j.Closed, Opened: j.Opened, OpenedCheckpoint: []byte(j.OpenedCheckpoint)}
-	var err error
-	if h.Proof, err = ledger.ParseProof([]byte(j.Proof)); err != nil {
-		return coop.Handover{}, err
-	}
-	if h.ClosedProof, err = ledger.ParseProof([]byte(j.ClosedProof)); err != nil {
-		return coop.Handover{}, err
-	}
-	if h.OpenedProof, err = ledger.ParseProof([]byte(j.OpenedProof)); err != nil {
-		return coop.Handover{}, err
-	}
-	return h, nil
+	var h coop.Handover
+	err := json.Unmarshal(b, &h)
+	return h, err
 }
 
 // witnessURL is the member's tlog-witness prefix, on its host.
