@@ -309,6 +309,9 @@ func (w *Witnessing) push(ctx context.Context, l coop.WitnessedLog, signed []byt
 	if err != nil {
 		return err
 	}
+	if old == c.N {
+		return nil // this witness has cosigned this size already
+	}
 	for attempt := 0; attempt < 2; attempt++ {
 		if old > c.N {
 			return svc.WitnessAhead(ctx, name, old)
