@@ -1,0 +1,68 @@
+package governance
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+const benchBallots = 1_000_000
+
+// benchInputs is a proposal with benchBallots eligible voters, five
+// options, and one ballot from each in random order (the worst case for
+// Tally's canonical sort; the store's order is by voter, the best case).
+func benchInputs(m Method, sorted bool) (Proposal, []Ballot) {
+	r := rand.New(rand.NewPCG(11, uint64(len(m))))
+	var keys []string
+	if m != Consent {
+		keys = []string{"alpha", "bravo", "charlie", "delta", "echo"}
+	}
+	p := proposal(m, Majority, benchBallots, keys...)
+	bs := make([]Ballot, benchBallots)
+	for i := range bs {
+		bs[i] = randomBallot(r, p, p.Eligible[i], t0.Add(time.Duration(i)*time.Millisecond))
+	}
+	if !sorted {
+		r.Shuffle(len(bs), func(i, j int) { bs[i], bs[j] = bs[j], bs[i] })
+	}
+	return p, bs
+}
+
+// BenchmarkTally counts a million ballots by every method. For single
+// choice it also times a plain map count over the same ballots in the same
+// run and reports Tally's time as a multiple of it (x-map).
+func BenchmarkTally(b *testing.B) {
+	for _, order := range []string{"shuffled", "sorted"} {
+		for _, m := range methods {
+			b.Run(order+"/"+string(m), func(b *testing.B) {
+				p, bs := benchInputs(m, order == "sorted")
+				var tally, plain time.Duration
+				for b.Loop() {
+					start := time.Now()
+					o := Tally(p, bs, nil)
+					tally += time.Since(start)
+					if o.Cast != benchBallots {
+						b.Fatalf("cast %d", o.Cast)
+					}
+					if m == SingleChoice {
+						start = time.Now()
+						counts := make(map[string]int64)
+						for i := range bs {
+							if !bs[i].Abstain {
+								counts[bs[i].Choices[0]]++
+							}
+						}
+						plain += time.Since(start)
+						if counts["alpha"] != o.Options[0].Count {
+							b.Fatalf("map %d, tally %d", counts["alpha"], o.Options[0].Count)
+						}
+					}
+				}
+				b.ReportMetric(tally.Seconds()/float64(b.N), "s/tally")
+				if m == SingleChoice {
+					b.ReportMetric(float64(tally)/float64(plain), "x-map")
+				}
+			})
+		}
+	}
+}
