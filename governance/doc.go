@@ -100,18 +100,22 @@
 // the others are counted as Replaced. Outcome.InputHash is the SHA-256 of
 // this encoding of exactly the inputs (integers as varints, zig-zag when
 // signed; strings as a uvarint length and bytes; times as Unix seconds and
-// nanoseconds):
+// nanoseconds; H is SHA-256):
 //
 //	"coopfed governance tally v1"
-//	proposal: ID, method, threshold, eligibility, quorum Num and Den,
+//	rules:    ID, method, threshold, eligibility, quorum Num and Den,
 //	          ScoreMin, ScoreMax, OpensAt, ClosesAt, state,
-//	          option keys in the proposal's order,
-//	          eligible voters sorted without repeats
-//	ballots:  count, then each (EncodeBallot) sorted by voter, At, encoding:
-//	          voter, At, flags (1 abstain, 2 final), choices, ratings
-//	          (option, value), stance
+//	          option keys in the proposal's order
 //	refusals: count, then each as length-prefixed bytes, sorted:
 //	          voter, At, ReasonCode, count
+//	H(eligible voters: count, then each, sorted without repeats)
+//	H(ballots: count, then each in order of voter, At, encoding:
+//	          1 + the voter's index among the eligible, or 0 and the
+//	          voter; At, flags (1 abstain, 2 final), choices, ratings
+//	          (option, value), stance)
+//
+// The two inner digests let the eligible voters and the ballots be hashed
+// at the same time, and a voter's name be hashed once.
 //
 // Titles, bodies and labels are not rules and are not hashed.
 //

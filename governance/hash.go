@@ -42,6 +42,11 @@ func (w *encoder) flush() {
 
 func (w *encoder) ballot(b *Ballot) {
 	w.str(b.Voter)
+	w.body(b)
+}
+
+// body is a ballot without its voter.
+func (w *encoder) body(b *Ballot) {
 	w.time(b.At)
 	var flags uint64
 	if b.Abstain {
@@ -83,7 +88,9 @@ func EncodeBallot(b Ballot) []byte {
 }
 
 // canonicalOrder returns the indexes of ballots in canonical order: by
-// voter, then by At, then by encoding. It sorts only if needed.
+// voter, then by At, then by encoding. It sorts only if needed, and then
+// by an 8-byte key taken just after the voters' common prefix, so that
+// most comparisons touch neither the ballots nor their strings.
 func canonicalOrder(ballots []Ballot) []int32 {
 	order := make([]int32, len(ballots))
 	sorted := true
@@ -93,8 +100,44 @@ func canonicalOrder(ballots []Ballot) []int32 {
 			sorted = false
 		}
 	}
-	if !sorted {
-		slices.SortFunc(order, func(a, b int32) int { return compareBallots(&ballots[a], &ballots[b]) })
+	if sorted {
+		return order
+	}
+	lcp := ballots[0].Voter
+	for i := range ballots {
+		v := ballots[i].Voter
+		n := min(len(lcp), len(v))
+		if v[:n] == lcp[:n] {
+			lcp = lcp[:n]
+			continue
+		}
+		j := 0
+		for j < n && v[j] == lcp[j] {
+			j++
+		}
+		lcp = lcp[:j]
+	}
+	type keyed struct {
+		key uint64
+		i   int32
+	}
+	keys := make([]keyed, len(ballots))
+	for i := range ballots {
+		var k [8]byte
+		copy(k[:], ballots[i].Voter[len(lcp):])
+		keys[i] = keyed{binary.BigEndian.Uint64(k[:]), int32(i)}
+	}
+	slices.SortFunc(keys, func(a, b keyed) int {
+		if a.key != b.key {
+			if a.key < b.key {
+				return -1
+			}
+			return 1
+		}
+		return compareBallots(&ballots[a.i], &ballots[b.i])
+	})
+	for n, k := range keys {
+		order[n] = k.i
 	}
 	return order
 }
@@ -110,10 +153,48 @@ func compareBallots(a, b *Ballot) int {
 }
 
 // inputHash is the SHA-256 of the canonical encoding of the proposal's
-// rules, the eligible voters (sorted), the ballots (in canonical order)
-// and the refusals (sorted by their encoding).
+// rules, the digest of the eligible voters (sorted), the digest of the
+// ballots (in canonical order) and the refusals (sorted by their
+// encoding). The two digests are computed at the same time.
 func inputHash(p Proposal, eligible []string, ballots []Ballot, order []int32, refusals []Refusal) [32]byte {
-	w := encoder{h: sha256.New(), buf: make([]byte, 0, 64<<10)}
+	var voters [32]byte
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		w := newEncoder()
+		w.uint(uint64(len(eligible)))
+		for _, v := range eligible {
+			w.str(v)
+			w.maybeFlush()
+		}
+		voters = w.sum()
+	}()
+	// A ballot's voter is written as 1 + its index among the eligible
+	// voters, already hashed, or as 0 and the voter's name.
+	bw := newEncoder()
+	bw.uint(uint64(len(order)))
+	e := 0
+	for _, i := range order {
+		b := &ballots[i]
+		c := -1
+		for e < len(eligible) {
+			if c = strings.Compare(eligible[e], b.Voter); c >= 0 {
+				break
+			}
+			e++
+		}
+		if c == 0 {
+			bw.uint(uint64(e) + 1)
+		} else {
+			bw.uint(0)
+			bw.str(b.Voter)
+		}
+		bw.body(b)
+		bw.maybeFlush()
+	}
+	votes := bw.sum()
+
+	w := newEncoder()
 	w.str(hashDomain)
 	w.str(p.ID)
 	w.str(string(p.Method))
@@ -130,20 +211,6 @@ func inputHash(p Proposal, eligible []string, ballots []Ballot, order []int32, r
 	for _, o := range p.Options {
 		w.str(o.Key)
 	}
-	w.uint(uint64(len(eligible)))
-	for _, v := range eligible {
-		w.str(v)
-		if len(w.buf) > 60<<10 {
-			w.flush()
-		}
-	}
-	w.uint(uint64(len(order)))
-	for _, i := range order {
-		w.ballot(&ballots[i])
-		if len(w.buf) > 60<<10 {
-			w.flush()
-		}
-	}
 	encoded := make([][]byte, len(refusals))
 	for i := range refusals {
 		var r encoder
@@ -155,12 +222,27 @@ func inputHash(p Proposal, eligible []string, ballots []Ballot, order []int32, r
 	for _, e := range encoded {
 		w.uint(uint64(len(e)))
 		w.buf = append(w.buf, e...)
-		if len(w.buf) > 60<<10 {
-			w.flush()
-		}
+		w.maybeFlush()
 	}
+	<-done
+	w.buf = append(w.buf, voters[:]...)
+	w.buf = append(w.buf, votes[:]...)
+	return w.sum()
+}
+
+func newEncoder() *encoder {
+	return &encoder{h: sha256.New(), buf: make([]byte, 0, 64<<10)}
+}
+
+func (w *encoder) maybeFlush() {
+	if len(w.buf) > 60<<10 {
+		w.flush()
+	}
+}
+
+func (w *encoder) sum() [32]byte {
 	w.flush()
-	var sum [32]byte
-	w.h.Sum(sum[:0])
-	return sum
+	var s [32]byte
+	w.h.Sum(s[:0])
+	return s
 }

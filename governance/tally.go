@@ -1,6 +1,9 @@
 package governance
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // OptionCount is one option's standing in an Outcome. Count is, by method:
 // SingleChoice votes; Approval approvals; InstantRunoff and Schulze first
@@ -144,7 +147,7 @@ func Tally(p Proposal, ballots []Ballot, refusals []Refusal) Outcome {
 		o.InputHash = inputHash(p, eligible, ballots, order, refusals)
 	}()
 
-	c := newCounter(p)
+	count := newCounter(p)
 	e := 0
 	for k, i := range order {
 		b := &ballots[i]
@@ -152,18 +155,22 @@ func Tally(p Proposal, ballots []Ballot, refusals []Refusal) Outcome {
 			o.Replaced++
 			continue
 		}
-		for e < len(eligible) && eligible[e] < b.Voter {
+		c := -1
+		for e < len(eligible) {
+			if c = strings.Compare(eligible[e], b.Voter); c >= 0 {
+				break
+			}
 			e++
 		}
-		if e == len(eligible) || eligible[e] != b.Voter {
+		if c != 0 {
 			o.Refused[ReasonNotEligible]++
 			continue
 		}
-		if err := c.add(b); err != nil {
+		if err := count.add(b); err != nil {
 			o.Refused[ReasonCode(err)]++
 		}
 	}
-	c.finish(&o)
+	count.finish(&o)
 	<-done
 	return o
 }
