@@ -72,7 +72,12 @@ func TestBallotOrderNeverMatters(t *testing.T) {
 	for _, m := range methods {
 		for range 300 {
 			p, bs, rs := randomInputs(r, m)
+			before := slices.Clone(bs)
+			eligible := slices.Clone(p.Eligible)
 			want := Tally(p, bs, rs)
+			if !cmp.Equal(before, bs) || !slices.Equal(eligible, p.Eligible) {
+				t.Fatalf("%s: Tally changed its arguments", m)
+			}
 			r.Shuffle(len(bs), func(i, j int) { bs[i], bs[j] = bs[j], bs[i] })
 			r.Shuffle(len(rs), func(i, j int) { rs[i], rs[j] = rs[j], rs[i] })
 			slices.Reverse(p.Eligible)

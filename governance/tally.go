@@ -120,6 +120,9 @@ func meets(t Threshold, c, total int64) bool {
 // by encoding) stands and the others count as Replaced. A ballot from a
 // voter outside p.Eligible, or one that does not fit the method, is
 // counted as refused. See the package documentation for the definitions.
+// Tally changes none of its arguments. It is fastest given ballots in
+// canonical order (by voter, as a store reads them by its index): it then
+// reads them once, in order, instead of sorting.
 func Tally(p Proposal, ballots []Ballot, refusals []Refusal) Outcome {
 	o := Outcome{
 		ProposalID: p.ID,
