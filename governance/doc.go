@@ -121,7 +121,12 @@
 //
 // # Delegation
 //
-// Delegation (DESIGN.md) is not here yet. It fits before Tally: a
-// resolution step turns delegations and direct ballots into the ballots
-// that stand, each still carrying its voter, and Tally counts those.
+// Resolve comes before Tally: from the direct ballots (as Cast accepted
+// them) and the delegations in force, it gives the ballots that stand. A
+// direct ballot always stands and overrides the voter's delegation; an
+// eligible voter who cast none gets a copy of the ballot of the first
+// voter along their chain of delegations who cast one; a chain that comes
+// back on itself without a ballot, or ends without one, gives nothing.
+// Each copy carries its voter, so Tally counts it, and InputHash covers it,
+// as any other ballot; Resolve's Proxies say whose ballot each copy is.
 package governance
