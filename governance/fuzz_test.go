@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -70,4 +71,64 @@ func TestParseBallot(t *testing.T) {
 	if _, err := ParseBallot(r, voter(0), []string{"c", "d"}); !errors.Is(err, ErrUnknownOption) {
 		t.Errorf("unknown option: %v", err)
 	}
+}
+
+// FuzzTally builds proposals and ballots from bytes, valid or not: Tally
+// never panics, counts every ballot once (standing, replaced or refused),
+// and gives the same outcome for the ballots in reverse order.
+func FuzzTally(f *testing.F) {
+	f.Add([]byte{0, 3, 1, 2, 3, 4, 5, 6, 7, 8})
+	f.Add([]byte{2, 4, 0, 1, 2, 3, 0, 1, 1, 2, 2, 3, 3, 0})
+	f.Add([]byte{4, 2, 9, 200, 1, 0, 3, 3, 3})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		next := func() int {
+			if len(data) == 0 {
+				return 0
+			}
+			b := data[0]
+			data = data[1:]
+			return int(b)
+		}
+		m := methods[next()%len(methods)]
+		keys := []string{"a", "b", "c", "d", "e", "f"}[:2+next()%5]
+		var p Proposal
+		if m == Consent {
+			p = proposal(m, []Threshold{Majority, TwoThirds, Consensus}[next()%3], 1+next()%9)
+		} else {
+			p = proposal(m, Majority, 1+next()%9, keys...)
+		}
+		p.Quorum = Ratio{int64(next() % 4), 3}
+		all := append(keys, "zz", "")
+		var bs []Ballot
+		for len(data) > 0 {
+			b := Ballot{Voter: voter(next() % 12), At: t0.Add(time.Duration(next()%3) * time.Second)}
+			switch next() % 8 {
+			case 0:
+				b.Abstain = true
+			case 1:
+				b.Stance = Stance(next() % 5)
+			case 2:
+				for range next() % 4 {
+					b.Ratings = append(b.Ratings, Rating{all[next()%len(all)], next()%14 - 2})
+				}
+			default:
+				for range next() % 8 {
+					b.Choices = append(b.Choices, all[next()%len(all)])
+				}
+			}
+			bs = append(bs, b)
+		}
+		o := Tally(p, bs, nil)
+		refused := 0
+		for _, n := range o.Refused {
+			refused += n
+		}
+		if o.Cast+o.Replaced+refused != len(bs) {
+			t.Fatalf("cast %d + replaced %d + refused %d != %d ballots", o.Cast, o.Replaced, refused, len(bs))
+		}
+		slices.Reverse(bs)
+		if r := Tally(p, bs, nil); !cmp.Equal(o, r) {
+			t.Fatalf("order changed the outcome:\n%s", cmp.Diff(o, r))
+		}
+	})
 }

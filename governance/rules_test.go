@@ -2,6 +2,7 @@ package governance
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -316,4 +317,17 @@ func TestRules(t *testing.T) {
 			t.Errorf("opening at the deadline: %v", err)
 		}
 	})
+}
+
+func TestTallyOfAnInvalidProposal(t *testing.T) {
+	p := proposal(InstantRunoff, Majority, 2, "a", "b")
+	var many []string
+	for i := range 300 {
+		p.Options = append(p.Options, Option{Key: fmt.Sprintf("o%d", i)})
+		many = append(many, fmt.Sprintf("o%d", i))
+	}
+	o := Tally(p, []Ballot{{Voter: voter(0), At: t0, Choices: many}}, nil)
+	if o.NoDecision != NoDecisionInvalid || o.Refused[ReasonInvalidBallot] != 1 || o.Cast != 0 {
+		t.Errorf("%+v", o)
+	}
 }

@@ -61,6 +61,7 @@ const (
 	NoDecisionQuorum    = "quorum"
 	NoDecisionTie       = "tie"
 	NoDecisionThreshold = "threshold"
+	NoDecisionInvalid   = "invalid-proposal" // the proposal fails Validate: nothing is counted
 )
 
 // Outcome is the result of Tally: every count it was decided from, the
@@ -150,6 +151,12 @@ func Tally(p Proposal, ballots []Ballot, refusals []Refusal) Outcome {
 		o.InputHash = inputHash(p, eligible, ballots, order, refusals)
 	}()
 
+	if p.Validate() != nil {
+		<-done
+		o.Refused[ReasonInvalidBallot] += len(ballots)
+		o.NoDecision = NoDecisionInvalid
+		return o
+	}
 	count := newCounter(p)
 	e := 0
 	for k, i := range order {
