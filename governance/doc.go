@@ -82,7 +82,9 @@
 //     and Welfare 36, 2011). The winner is the one option no other beats
 //     (p[Y][X] > p[X][Y]); several such options are a tie. The ranking
 //     orders the options by how many others they beat. Only the majority
-//     threshold applies: the Schulze winner is met by the method itself.
+//     threshold is allowed, and a winner meets it: it beats every other
+//     option by a path of pairwise majorities (a Condorcet winner, when
+//     there is one, is the Schulze winner).
 //   - consent: the question is whether to adopt the proposal ("agree");
 //     x is the agrees; under majority and two-thirds a block counts as a
 //     disagree; under consensus one block stops it.
@@ -91,7 +93,9 @@
 // proposal is not withdrawn, V > 0, the quorum is met, one option leads
 // and the threshold is met; otherwise Outcome.NoDecision says which of
 // these failed first, in that order. Tally of a proposal still open is a
-// provisional count (Outcome.Final is false).
+// provisional count (Outcome.Final is false). Tally of a proposal that
+// fails Validate counts nothing: every ballot is refused as invalid and
+// NoDecision is "invalid-proposal".
 //
 // # Inputs and their hash
 //
