@@ -126,6 +126,13 @@ func OpenCheckpoint(msg []byte, origin string, logVerifier note.Verifier, witnes
 			vs = append(vs, w)
 		}
 	}
+	// note.Open accepts a signature line in non-canonical base64 (padding
+	// bits set); coopfed's own parsing (PeekCheckpoint, AddCosignatures)
+	// does not. Refuse it here too, so that every parser agrees on what a
+	// signed note is.
+	if _, _, err := splitNote(msg); err != nil {
+		return nil, err
+	}
 	n, err := note.Open(msg, note.VerifierList(vs...))
 	if err != nil {
 		var inv *note.InvalidSignatureError
