@@ -254,6 +254,13 @@ func (s *Service) Vote(ctx context.Context, num int64, args []string) (VoteResul
 		}
 		if err == nil {
 			if prev != nil {
+				// The count takes a voter's latest ballot by acceptance
+				// time: a replacement within the same microsecond is
+				// accepted a microsecond later, so that the tally and the
+				// standing ballot agree.
+				if !now.After(prev.At) {
+					now = prev.At.Add(time.Microsecond)
+				}
 				b, err = p.Recast(prev.Ballot, b, now)
 			} else {
 				b, err = p.Cast(b, now)

@@ -119,6 +119,22 @@ func TestProposalLife(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a replacement in the same microsecond still stands", func(t *testing.T) {
+		pp, err := s.OpenProposal(alice, yesNo("coop"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, choice := range []string{"no", "yes", "no", "yes"} {
+			if _, err := s.Vote(carol, pp.Num, []string{choice}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		v, err := s.ShowProposal(context.Background(), pp.Num)
+		if err != nil || v.Counts.Replaced != 3 || v.Counts.Options[0].Count != 1 || v.Counts.Options[1].Count != 0 {
+			t.Fatalf("counts %+v, %v", v.Counts, err)
+		}
+		c.t = c.t.Add(time.Minute)
+	})
 	t.Run("the admin does not vote, and nothing is recorded", func(t *testing.T) {
 		_, before := records(t, s)
 		if _, err := vote(coop.AsAdmin(context.Background()), "yes"); !errors.Is(err, coop.ErrNotAllowed) {
@@ -167,8 +183,8 @@ func TestProposalLife(t *testing.T) {
 	var out coop.StoredOutcome
 	t.Run("the scheduler closes it with the ballots it has", func(t *testing.T) {
 		closed, err := s.CloseDue(context.Background())
-		// The project's proposal, due earlier, closes too.
-		if err != nil || len(closed) != 2 || closed[1] != p.Num {
+		// The other two proposals, due earlier, close too, first.
+		if err != nil || len(closed) != 3 || closed[2] != p.Num {
 			t.Fatalf("CloseDue: %v, %v", closed, err)
 		}
 		v, err := s.ShowProposal(context.Background(), p.Num)
