@@ -361,3 +361,50 @@ func TestSchedulerAcrossRestart(t *testing.T) {
 		t.Fatalf("next deadline with none open: %v", err)
 	}
 }
+
+func TestVoteEveryMethod(t *testing.T) {
+	s := newService(t)
+	c := newClock()
+	s.Clock = c.now
+	governanceNode(t, s)
+	abc := []governance.Option{{Key: "a", Label: "A"}, {Key: "b", Label: "B"}, {Key: "c", Label: "C"}}
+	tests := []struct {
+		name   string
+		method governance.Method
+		opts   []governance.Option
+		th     governance.Threshold
+		ballot []string
+		want   string // the ballot as it is stored
+	}{
+		{"approval: a set, in the options' order", governance.Approval, abc, governance.Majority, []string{"c", "a"}, "a c"},
+		{"instant-runoff: options in order", governance.InstantRunoff, abc, governance.Majority, []string{"b", "a"}, "b a"},
+		{"schulze: options in order", governance.Schulze, abc, governance.Majority, []string{"c", "b", "a"}, "c b a"},
+		{"score: OPTION=N", governance.Score, abc, governance.Majority, []string{"b=1", "a=3"}, "a=3 b=1"},
+		{"consent: block", governance.Consent, nil, governance.Consensus, []string{"block"}, "block"},
+		{"any method: abstain", governance.InstantRunoff, abc, governance.Majority, []string{"abstain"}, "abstain"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n := coop.NewProposal{Group: "coop", Title: tt.name, Options: tt.opts, Method: tt.method,
+				Threshold: tt.th, ClosesIn: time.Hour}
+			if tt.method == governance.Score {
+				n.ScoreMin, n.ScoreMax = 0, 5
+			}
+			p, err := s.OpenProposal(coop.AsAdmin(context.Background()), n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := s.Vote(as(s, "bob"), p.Num, tt.ballot)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(governance.FormatBallot(r.Ballot), " "); got != tt.want {
+				t.Fatalf("ballot %q, want %q", got, tt.want)
+			}
+			_, recs := records(t, s)
+			if recs[r.LogIndex].Data["ballot"] != tt.want {
+				t.Fatalf("record %+v", recs[r.LogIndex])
+			}
+		})
+	}
+}
