@@ -1,5 +1,5 @@
-// Package coop holds coopfed's use cases: add a member, add a project, and
-// (in later issues) open a proposal or cast a vote. A use case happens here
+// Package coop holds coopfed's use cases: add a member, add a project, open
+// a proposal, cast a vote, close it (proposals.go). A use case happens here
 // once, whoever triggers it — the CLI, a web page or an incoming activity.
 //
 // coop owns the domain types every other layer passes around (Actor, Member,
@@ -16,6 +16,15 @@
 // its verification, key rotation and the witnessing among federation
 // members (witness.go: C2SP tlog-witness, and why push) live here too;
 // package federation/witness does their network I/O.
+//
+// Proposals (proposals.go) decide with package governance: the voters are
+// fixed at the opening (the co-op's live members, or a project's
+// maintainers who are live members here); a ballot is judged by the time
+// it was accepted; a refused vote is stored, logged and counted, never
+// dropped; CloseDue closes what is due, as the node itself, for serve's
+// scheduler. Ballot records name the voter as the record's principal and
+// carry them as a commitment ("voter"); with hidden counts the ballot too
+// is a commitment until the close.
 //
 // coop must not import store, federation or handlers, nor
 // github.com/go-fed/activity: it passes plain Go values.

@@ -3,6 +3,7 @@ package coop
 import (
 	"context"
 	"encoding/base32"
+	"errors"
 	"fmt"
 	"io"
 	"net/mail"
@@ -185,4 +186,74 @@ func (s *Service) ResetPassword(ctx context.Context, handle string) (string, err
 		return "", fmt.Errorf("coop: reset password of %q: %w", handle, err)
 	}
 	return password, nil
+}
+
+// ErrBadPassword is a password that does not match.
+var ErrBadPassword = errors.New("wrong password")
+
+// ErrMustChangePassword is a member who still holds the one-time password
+// the admin gave them: the admin knows it too, so what is done with it
+// cannot be told from the admin acting, and it does not act as the
+// member (no vote, no proposal) until the member sets their own.
+var ErrMustChangePassword = errors.New("the one-time password must be changed first (coopfed member password --as NAME)")
+
+// Authenticate checks a member's password and returns the principal the
+// member acts as: their actor URI, over channel.
+func (s *Service) Authenticate(ctx context.Context, handle, password, channel string) (Principal, error) {
+	m, err := s.checkPassword(ctx, handle, password)
+	if err != nil {
+		return Principal{}, err
+	}
+	if m.MustChangePassword {
+		return Principal{}, fmt.Errorf("coop: sign in as %q: %w", handle, ErrMustChangePassword)
+	}
+	return Principal{ID: s.Site.ActorID(m.Handle), Channel: channel}, nil
+}
+
+func (s *Service) checkPassword(ctx context.Context, handle, password string) (Member, error) {
+	m, err := liveMember(ctx, s.Store, handle)
+	if err != nil {
+		return Member{}, fmt.Errorf("coop: sign in as %q: %w", handle, err)
+	}
+	hash, err := s.Store.MemberPasswordHash(ctx, m.ID)
+	if err != nil {
+		return Member{}, fmt.Errorf("coop: sign in as %q: %w", handle, err)
+	}
+	ok, err := CheckPassword(password, hash)
+	if err != nil {
+		return Member{}, fmt.Errorf("coop: sign in as %q: %w", handle, err)
+	}
+	if !ok {
+		return Member{}, fmt.Errorf("coop: sign in as %q: %w", handle, ErrBadPassword)
+	}
+	return m, nil
+}
+
+// MinPasswordLength is the shortest password a member may set.
+const MinPasswordLength = 12
+
+// ChangePassword sets a member's own password, given their current one
+// (the one-time password included).
+func (s *Service) ChangePassword(ctx context.Context, handle, current, next string) error {
+	if len(next) < MinPasswordLength {
+		return fmt.Errorf("%w: a password has at least %d characters", ErrInvalidInput, MinPasswordLength)
+	}
+	if next == current {
+		return fmt.Errorf("%w: the new password is the current one", ErrInvalidInput)
+	}
+	m, err := s.checkPassword(ctx, handle, current)
+	if err != nil {
+		return err
+	}
+	hash, err := hashPassword(next)
+	if err != nil {
+		return err
+	}
+	err = s.Store.Update(ctx, func(tx Tx) error {
+		return tx.SetPassword(ctx, m.ID, hash, false)
+	})
+	if err != nil {
+		return fmt.Errorf("coop: change password of %q: %w", handle, err)
+	}
+	return nil
 }

@@ -26,11 +26,14 @@ type Store interface {
 // Reader holds the read methods, available both on the Store and inside a
 // transaction.
 type Reader interface {
+	ProposalReader
 	// ActorByHandle finds a local actor of any kind, removed ones included,
 	// comparing handles without case.
 	ActorByHandle(ctx context.Context, handle string) (Actor, error)
 	// MemberByHandle finds a member, removed ones included.
 	MemberByHandle(ctx context.Context, handle string) (Member, error)
+	// MemberPasswordHash returns a member's argon2id password hash.
+	MemberPasswordHash(ctx context.Context, id int64) (string, error)
 	// ProjectByHandle finds a project by its slug.
 	ProjectByHandle(ctx context.Context, slug string) (Project, error)
 	// Coop finds the co-op's Organization actor.
@@ -90,6 +93,7 @@ type Reader interface {
 // Tx is a write transaction.
 type Tx interface {
 	Reader
+	ProposalWriter
 	// InsertActor stores a new actor with its private key (PKCS#8 PEM) and
 	// returns it with its ID. A handle taken by any actor, removed ones
 	// included, is ErrHandleTaken.

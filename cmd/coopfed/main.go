@@ -10,6 +10,8 @@
 //	coopfed deliveries list [--state S] [--limit N] | retry ID...|--all-dead
 //	coopfed peer add|remove @coop@host|URL | peer list
 //	coopfed projects [--coop HOST] [--tag T] [--need N]
+//	coopfed proposal open|list|show|withdraw|extend|close ...
+//	coopfed vote ID OPTION... --as NAME
 //
 // Every admin command takes --config (default coopfed-data/coopfed.toml)
 // and works while the node runs: both write the same database.
@@ -26,6 +28,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 )
 
 // version is the software version, set at build time with
@@ -42,6 +45,9 @@ type command struct {
 // env is what a subcommand reads and writes, so tests can run it in-process.
 type env struct {
 	stdout, stderr io.Writer
+	// now, when set, is the clock of the use cases (tests); nil is the
+	// system's.
+	now func() time.Time
 }
 
 var commands []command
@@ -62,6 +68,8 @@ func init() {
 		{"deliveries", "list outbound deliveries; retry dead ones", runDeliveries},
 		{"peer", "add, remove, list the co-ops that form this node's federation", runPeer},
 		{"projects", "list local and federated projects [--coop HOST] [--tag T] [--need N]", runProjects},
+		{"proposal", "open, list, show, withdraw, extend and close proposals", runProposal},
+		{"vote", "vote on a proposal as a member: vote ID OPTION... --as NAME", runVote},
 		{"block", "block a remote domain or account; lift a block; list blocks", runBlock},
 		{"log", "show, verify and prove the decision log; list the logs this node witnesses", runLog},
 		{"backup", "write a consistent copy of the database (with every private key) while the node runs", runBackup},

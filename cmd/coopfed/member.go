@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"text/tabwriter"
 
 	"github.com/coopfed/coopfed/coop"
@@ -14,6 +15,7 @@ func runMember(ctx context.Context, e *env, args []string) error {
 		{"list", "list the members", memberList},
 		{"remove", "remove a member (the handle is never given out again)", memberRemove},
 		{"reset-password", "give a member a new one-time password", memberResetPassword},
+		{"password", "set your own password (the one-time one must be changed before you vote)", memberPassword},
 		{"erase", "forget a removed member's personal data behind the decision log's commitments (the log still verifies)", memberErase},
 	})
 }
@@ -149,5 +151,37 @@ func memberErase(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "erased %d personal values of %s; the decision log keeps their commitments and still verifies\n", count, pos[0])
+	return nil
+}
+
+func memberPassword(ctx context.Context, e *env, args []string) error {
+	fs := newFlags("member password", "member password NAME [--config PATH]\n  the current password from the terminal or COOPFED_PASSWORD, the new one from the terminal or COOPFED_NEW_PASSWORD", e.stderr)
+	path := configFlag(fs)
+	pos, n, err := setup(ctx, fs, path, args, 1, "NAME")
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	current, err := readPassword(e, "current password of "+pos[0]+": ", "COOPFED_PASSWORD")
+	if err != nil {
+		return err
+	}
+	next, err := readPassword(e, "new password: ", "COOPFED_NEW_PASSWORD")
+	if err != nil {
+		return err
+	}
+	if _, ok := os.LookupEnv("COOPFED_NEW_PASSWORD"); !ok {
+		again, err := readPassword(e, "new password again: ", "COOPFED_NEW_PASSWORD")
+		if err != nil {
+			return err
+		}
+		if again != next {
+			return usagef("the two new passwords differ")
+		}
+	}
+	if err := n.svc.ChangePassword(ctx, pos[0], current, next); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "password of %s changed\n", pos[0])
 	return nil
 }

@@ -109,6 +109,9 @@ func serve(ctx context.Context, e *env, n *node, ln net.Listener) error {
 		Interval: n.cfg.Witness.Interval.Duration,
 		Log:      log.With("component", "witness"),
 	})
+	// The scheduler: proposals closed at their deadline, and on start
+	// those whose deadline passed while the node was down.
+	sched := &proposalCloser{svc: n.svc, log: log.With("component", "scheduler"), poll: 30 * time.Second}
 	met := newMetrics(n.db)
 	n.svc.OnEvidence = func(e coop.LogEvidence) {
 		met.evidence(e)
@@ -140,7 +143,7 @@ func serve(ctx context.Context, e *env, n *node, ln net.Listener) error {
 	defer stopBackground()
 	var wg sync.WaitGroup
 	failed := make(chan error, 5) // a loop that could not run
-	for _, r := range []runner{proc, workers, backfill, wit} {
+	for _, r := range []runner{proc, workers, backfill, wit, sched} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
