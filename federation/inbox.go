@@ -253,7 +253,10 @@ func refuse(status int, format string, args ...any) error {
 // that the key's owner is the activity's actor (401), the personal inbox's
 // actor (404, 410), and the origin of the activity and of an embedded
 // object (400). Only then is the activity stored, with its processing
-// queued in the same statement, and 202 sent. A refusal changes nothing.
+// queued in the same statement, and 202 sent; or, with a Processor
+// configured and an activity that needs nothing fetched, stored and
+// applied in one transaction (Processor.inline). A refusal changes
+// nothing.
 func (s *Server) serveInbox(w http.ResponseWriter, r *http.Request) {
 	status, err := s.inbox(r)
 	var ie *inboxError
@@ -368,11 +371,19 @@ func (s *Server) inbox(r *http.Request) (int, error) {
 		sum := sha256.Sum256(body)
 		in.ContentHash = hex.EncodeToString(sum[:])
 	}
-	_, inserted, err := s.db.InsertInbound(ctx, in)
+	var prepared *inlineEffect
+	if s.proc != nil {
+		prepared = s.proc.inline(ctx, a, in)
+	}
+	var eff store.InboundEffect
+	if prepared != nil {
+		eff = prepared // not a typed nil
+	}
+	_, inserted, applied, err := s.db.InsertInboundApplying(ctx, in, eff)
 	if err != nil {
 		return 0, err
 	}
-	if inserted && s.wake != nil {
+	if inserted && (!applied || prepared.wake) && s.wake != nil {
 		s.wake()
 	}
 	return http.StatusAccepted, nil
