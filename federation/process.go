@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -55,9 +56,12 @@ type ProcessorConfig struct {
 // network first) and applies them in groups, one transaction per group
 // with a savepoint per activity (see apply): an activity's effects commit
 // in the transaction that marks it done, so nothing is applied twice, and
-// one that fails is undone alone. It runs apart from Server, which only
-// stores: `coopfed serve` starts Run beside the HTTP server, and gives the
-// Server (*Processor).Wake as Config.Wake.
+// one that fails is undone alone. It runs apart from Server: `coopfed
+// serve` starts Run beside the HTTP server, and gives the Server
+// (*Processor).Wake as Config.Wake and the Processor as Config.Processor,
+// with which the inbox applies, in the transaction that stores it, an
+// activity that needs nothing fetched and waits for nothing of its actor
+// (see inline); the workers take the rest.
 type Processor struct {
 	site        coop.Site
 	db          *store.DB
@@ -75,10 +79,31 @@ type Processor struct {
 	localMu sync.Mutex
 	locals  map[string]cachedLocal // by URI: see localActor
 
-	// generation counts the processor's apply transactions; each adds
-	// one inside its transaction, so that an activity prepared before
-	// one committed is not applied as it was prepared (see inline).
-	generation atomic.Uint64
+	// generations count the processor's apply transactions by the
+	// actors of the activities they apply, hashed into a few counters:
+	// each adds one to its actors' inside its transaction, so that an
+	// activity prepared before one of its actor's committed is not applied
+	// as it was prepared (see inline). Two actors that share a counter
+	// only send some activities the slow way.
+	generations [generationShards]atomic.Uint64
+}
+
+// generationShards is how many counters the actors share.
+const generationShards = 256
+
+var generationSeed = maphash.MakeSeed()
+
+// generation is the counter of an actor's applied activities.
+func (p *Processor) generation(actor string) *atomic.Uint64 {
+	return &p.generations[maphash.String(generationSeed, actor)%generationShards]
+}
+
+// applying counts, inside an apply transaction, the activities it applies
+// in their actors' generations.
+func (p *Processor) applying(group []prepared) {
+	for i := range group {
+		p.generation(group[i].in.ActorURI).Add(1)
+	}
 }
 
 // localActorTTL is how long the processor uses a local actor it read
@@ -320,7 +345,7 @@ type prepared struct {
 func (p *Processor) apply(ctx context.Context, group []prepared) map[string]bool {
 	failed := map[string]bool{}
 	err := p.db.Write(ctx, func(t *store.Tx) error {
-		p.generation.Add(1)
+		p.applying(group)
 		clear(failed)
 		for i := range group {
 			g := &group[i]
@@ -365,7 +390,7 @@ func (p *Processor) applyEach(ctx context.Context, group []prepared) map[string]
 		}
 		if g.err == nil {
 			g.err = p.db.Write(ctx, func(t *store.Tx) error {
-				p.generation.Add(1)
+				p.applying(group[i : i+1])
 				return p.applyOne(ctx, t, *g)
 			})
 		}
@@ -852,8 +877,8 @@ var inlineTypes = sharesTransaction
 // inlineEffect is an activity the inbox prepared, for the transaction
 // that stores it to apply: see inline.
 type inlineEffect struct {
-	p          *Processor
-	generation uint64 // p.generation when preparing began
+	gen        *atomic.Uint64 // the generation of the activity's actor
+	generation uint64         // its value when preparing began
 	eff        effect
 	notes      []store.ReceivedNote // a Create's, which eff stores: they need the row's id
 	wake       bool                 // eff queues deliveries
@@ -861,13 +886,14 @@ type inlineEffect struct {
 
 var _ store.InboundEffect = (*inlineEffect)(nil)
 
-// Current reports whether no apply transaction of the processor began
-// since the preparation did: the processor applies what may change a
-// preparation (an Accept changes whom a post to followers reaches, an
-// Update the cached actor), and adds to its generation inside each of its
-// transactions, which the storing transaction cannot overlap (one writer
-// connection).
-func (e *inlineEffect) Current() bool { return e.p.generation.Load() == e.generation }
+// Current reports whether no apply transaction of the processor with an
+// activity of the same actor began since the preparation did: the
+// processor applies what may change a preparation (an Accept changes whom
+// the actor's posts to its followers reach, an Update or a Delete the
+// cached actor; each only for its own actor), and adds to the actors'
+// generations inside each of its transactions, which the storing
+// transaction cannot overlap (one writer connection).
+func (e *inlineEffect) Current() bool { return e.gen.Load() == e.generation }
 
 // Apply writes the effect, as the processor's applyOne would.
 func (e *inlineEffect) Apply(ctx context.Context, t *store.Tx, id int64) error {
@@ -904,7 +930,8 @@ func (p *Processor) inline(ctx context.Context, a activity, in store.Inbound) *i
 			}
 		}
 	}
-	e := &inlineEffect{p: p, generation: p.generation.Load(), wake: a.Type == "Follow"}
+	gen := p.generation(a.Actor)
+	e := &inlineEffect{gen: gen, generation: gen.Load(), wake: a.Type == "Follow"}
 	var err error
 	if a.Type == "Create" {
 		if e.notes, err = p.create(ctx, a, in); err == nil {

@@ -3,6 +3,7 @@ package federation
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -266,23 +267,41 @@ func TestInline(t *testing.T) {
 			}
 		})
 	}
-	t.Run("a preparation made before the processor applied something is only stored", func(t *testing.T) {
-		a, err := activityFromJSON(map[string]any{"id": zoe + "/c/5", "type": "Create", "actor": zoe, "object": note(zoe + "/notes/5")})
-		if err != nil {
-			t.Fatal(err)
-		}
-		in := store.Inbound{ActivityID: a.ID, ActivityType: a.Type, ActorURI: zoe, KeyID: zoe + "#main-key", Body: []byte(`{}`), ReceivedAt: t0}
-		eff := n.proc.inline(ctx, a, in)
-		if eff == nil {
-			t.Fatal("not prepared")
-		}
-		n.proc.generation.Add(1) // as an apply transaction of the processor does
-		_, inserted, applied, err := n.db.InsertInboundApplying(ctx, in, eff)
-		if err != nil || !inserted || applied {
-			t.Fatalf("inserted %v, applied %v, %v; want only inserted", inserted, applied, err)
-		}
-		if got := state(t, a.ID); got != "queued" {
-			t.Errorf("state %s, want queued", got)
-		}
-	})
+	// Another actor whose generation is not zoe's.
+	other := "https://other.test/u/0"
+	for i := 1; n.proc.generation(other) == n.proc.generation(zoe); i++ {
+		other = fmt.Sprintf("https://other.test/u/%d", i)
+	}
+	stale := []struct {
+		name    string
+		applied string // the actor of an activity the processor applied meanwhile
+		want    string
+	}{
+		{"a preparation made before the processor applied another actor's activity is applied", other, "done"},
+		{"one made before it applied one of the same actor's is only stored", zoe, "queued"},
+	}
+	for i, s := range stale {
+		t.Run(s.name, func(t *testing.T) {
+			a, err := activityFromJSON(map[string]any{"id": fmt.Sprintf("%s/c/s%d", zoe, i), "type": "Create", "actor": zoe,
+				"object": note(fmt.Sprintf("%s/notes/s%d", zoe, i))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := store.Inbound{ActivityID: a.ID, ActivityType: a.Type, ActorURI: zoe, KeyID: zoe + "#main-key", Body: []byte(`{}`), ReceivedAt: t0}
+			eff := n.proc.inline(ctx, a, in)
+			if eff == nil {
+				t.Fatal("not prepared")
+			}
+			// What an apply transaction of the processor does.
+			n.proc.applying([]prepared{{in: store.Inbound{ActorURI: s.applied}}})
+			_, inserted, applied, err := n.db.InsertInboundApplying(ctx, in, eff)
+			if err != nil || !inserted || applied != (s.want == "done") {
+				t.Fatalf("inserted %v, applied %v, %v", inserted, applied, err)
+			}
+			if got := state(t, a.ID); got != s.want {
+				t.Errorf("state %s, want %s", got, s.want)
+			}
+			n.process(t)
+		})
+	}
 }
