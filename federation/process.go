@@ -934,6 +934,7 @@ func (p *Processor) inline(ctx context.Context, a activity, in store.Inbound) *i
 	e := &inlineEffect{gen: gen, generation: gen.Load(), wake: a.Type == "Follow"}
 	var err error
 	if a.Type == "Create" {
+		// effectOf's block check is skipped: the inbox has just made it.
 		if e.notes, err = p.create(ctx, a, in); err == nil {
 			e.eff = insertNotes(e.notes)
 		}
