@@ -19,7 +19,9 @@
 //     which check a request's size, Content-Type and HTTP signature (package
 //     sig), the key's owner against the activity's actor and the origin of
 //     what it carries, then store it and queue its processing in one
-//     statement before answering 202 — inbox.go;
+//     statement (or, when it needs nothing fetched and nothing of its
+//     actor waits, store and apply it in one transaction) before
+//     answering 202 — inbox.go;
 //   - signed GETs of remote documents under the dial rules shared with the
 //     Resolver (no private or loopback address outside development mode,
 //     every redirect hop checked again), and the remote actor cache with

@@ -93,6 +93,7 @@ type nodeOptions struct {
 	now      time.Time
 	real     bool // the real clock, for a peer that signs with it
 	limits   Limits
+	queueAll bool // no Processor for the inboxes: every activity only queued
 }
 
 // newInboxNode makes a node at site with the co-op actor "coop" and a
@@ -139,8 +140,12 @@ func newInboxNode(t testing.TB, site coop.Site, opts nodeOptions, handles ...str
 	}
 	n.fetcher = NewFetcher(FetcherConfig{Site: site, DB: n.db, DevHosts: opts.devHosts, DevMode: true, Clock: clock})
 	n.proc = NewProcessor(ProcessorConfig{Site: site, DB: n.db, Fetcher: n.fetcher, Clock: clock})
-	n.srv = NewServer(Config{Site: site, Store: n.db, DB: n.db, Fetcher: n.fetcher, Clock: clock,
-		DateSkew: opts.skew, MaxBodyBytes: opts.maxBody, Wake: n.proc.Wake, Limits: opts.limits})
+	cfg := Config{Site: site, Store: n.db, DB: n.db, Fetcher: n.fetcher, Clock: clock,
+		DateSkew: opts.skew, MaxBodyBytes: opts.maxBody, Wake: n.proc.Wake, Limits: opts.limits}
+	if !opts.queueAll {
+		cfg.Processor = n.proc // as serve configures it
+	}
+	n.srv = NewServer(cfg)
 	n.router = newRouter(n.srv)
 	return n
 }
@@ -1036,8 +1041,10 @@ func TestProcessingCrashSafe(t *testing.T) {
 	key := rsaKey(t, 1)
 	peer := newRemote(t, "peer.test", key)
 	peer.serveActor("zoe", &key.PublicKey)
+	// Only queued by the inbox, as without a Processor: the claim is
+	// what this test is about.
 	n := newInboxNode(t, coop.Site{Scheme: "https", Host: "coop.test"},
-		nodeOptions{devHosts: map[string]string{"peer.test": peer.addr()}}, "alice")
+		nodeOptions{devHosts: map[string]string{"peer.test": peer.addr()}, queueAll: true}, "alice")
 	zoe := peer.actorURI("zoe")
 	body := mustJSON(t, map[string]any{"id": zoe + "/follows/1", "type": "Follow", "actor": zoe, "object": n.site.ActorID("alice")})
 	wantAccepted(t, n.post(signedPost(t, n, "/inbox", body, zoe+"#main-key", key)))

@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coopfed/coopfed/coop"
@@ -54,9 +56,12 @@ type ProcessorConfig struct {
 // network first) and applies them in groups, one transaction per group
 // with a savepoint per activity (see apply): an activity's effects commit
 // in the transaction that marks it done, so nothing is applied twice, and
-// one that fails is undone alone. It runs apart from Server, which only
-// stores: `coopfed serve` starts Run beside the HTTP server, and gives the
-// Server (*Processor).Wake as Config.Wake.
+// one that fails is undone alone. It runs apart from Server: `coopfed
+// serve` starts Run beside the HTTP server, and gives the Server
+// (*Processor).Wake as Config.Wake and the Processor as Config.Processor,
+// with which the inbox applies, in the transaction that stores it, an
+// activity that needs nothing fetched and waits for nothing of its actor
+// (see inline); the workers take the rest.
 type Processor struct {
 	site        coop.Site
 	db          *store.DB
@@ -73,6 +78,32 @@ type Processor struct {
 
 	localMu sync.Mutex
 	locals  map[string]cachedLocal // by URI: see localActor
+
+	// generations count the processor's apply transactions by the
+	// actors of the activities they apply, hashed into a few counters:
+	// each adds one to its actors' inside its transaction, so that an
+	// activity prepared before one of its actor's committed is not applied
+	// as it was prepared (see inline). Two actors that share a counter
+	// only send some activities the slow way.
+	generations [generationShards]atomic.Uint64
+}
+
+// generationShards is how many counters the actors share.
+const generationShards = 256
+
+var generationSeed = maphash.MakeSeed()
+
+// generation is the counter of an actor's applied activities.
+func (p *Processor) generation(actor string) *atomic.Uint64 {
+	return &p.generations[maphash.String(generationSeed, actor)%generationShards]
+}
+
+// applying counts, inside an apply transaction, the activities it applies
+// in their actors' generations.
+func (p *Processor) applying(group []prepared) {
+	for i := range group {
+		p.generation(group[i].in.ActorURI).Add(1)
+	}
 }
 
 // localActorTTL is how long the processor uses a local actor it read
@@ -314,6 +345,7 @@ type prepared struct {
 func (p *Processor) apply(ctx context.Context, group []prepared) map[string]bool {
 	failed := map[string]bool{}
 	err := p.db.Write(ctx, func(t *store.Tx) error {
+		p.applying(group)
 		clear(failed)
 		for i := range group {
 			g := &group[i]
@@ -357,7 +389,10 @@ func (p *Processor) applyEach(ctx context.Context, group []prepared) map[string]
 			continue
 		}
 		if g.err == nil {
-			g.err = p.db.Write(ctx, func(t *store.Tx) error { return p.applyOne(ctx, t, *g) })
+			g.err = p.db.Write(ctx, func(t *store.Tx) error {
+				p.applying(group[i : i+1])
+				return p.applyOne(ctx, t, *g)
+			})
 		}
 		if g.err != nil {
 			failed[g.in.ActorURI] = true
@@ -422,13 +457,22 @@ func (p *Processor) process(ctx context.Context, in store.Inbound) (activity, ef
 	if err != nil {
 		return activity{Type: in.ActivityType, Actor: in.ActorURI}, nil, fmt.Errorf("%w: %v", errPermanent, err)
 	}
+	eff, err := p.effectOf(ctx, a, in)
+	return a, eff, err
+}
+
+// effectOf finds a decoded activity's effect.
+func (p *Processor) effectOf(ctx context.Context, a activity, in store.Inbound) (effect, error) {
 	// Stored before its sender was blocked: not applied.
 	if err := checkBlocked(ctx, p.db, a.Actor); errors.Is(err, coop.ErrBlocked) {
-		return a, nil, fmt.Errorf("%w: %v", errPermanent, err)
+		return nil, fmt.Errorf("%w: %v", errPermanent, err)
 	} else if err != nil {
-		return a, nil, err
+		return nil, err
 	}
-	var eff effect
+	var (
+		eff effect
+		err error
+	)
 	switch a.Type {
 	case "Follow":
 		eff, err = p.follow(ctx, a)
@@ -442,7 +486,9 @@ func (p *Processor) process(ctx context.Context, in store.Inbound) (activity, ef
 		eff = p.delete(a)
 		eff, err = p.deleteProject(ctx, a, eff)
 	case "Create":
-		eff, err = p.create(ctx, a, in)
+		var notes []store.ReceivedNote
+		notes, err = p.create(ctx, a, in)
+		eff = insertNotes(notes)
 	case "Add":
 		eff, err = p.addProject(ctx, a)
 	case "Remove":
@@ -451,7 +497,7 @@ func (p *Processor) process(ctx context.Context, in store.Inbound) (activity, ef
 		// Announce, Like and the rest are kept in the inbound table for
 		// later issues, and need nothing now.
 	}
-	return a, eff, err
+	return eff, err
 }
 
 // localActor returns the live local actor with the given URI.
@@ -661,9 +707,9 @@ var publicAddresses = map[string]bool{
 
 // create: each Note of a Create (one object, or several in an array) that
 // is addressed to local actors (to, cc, bto, bcc, audience, a Mention tag;
-// or sent to a personal inbox) is stored as received. An object given by
-// id only is fetched from its origin.
-func (p *Processor) create(ctx context.Context, a activity, in store.Inbound) (effect, error) {
+// or sent to a personal inbox) is stored as received (see insertNotes).
+// An object given by id only is fetched from its origin.
+func (p *Processor) create(ctx context.Context, a activity, in store.Inbound) ([]store.ReceivedNote, error) {
 	objs, ok := a.object().([]any)
 	if !ok {
 		objs = []any{a.object()}
@@ -701,8 +747,14 @@ func (p *Processor) create(ctx context.Context, a activity, in store.Inbound) (e
 			notes = append(notes, n)
 		}
 	}
+	return notes, nil
+}
+
+// insertNotes is the effect of a Create: its received Notes stored (one
+// stored before is left as it is).
+func insertNotes(notes []store.ReceivedNote) effect {
 	if len(notes) == 0 {
-		return nil, nil
+		return nil
 	}
 	return func(ctx context.Context, t *store.Tx) error {
 		for _, n := range notes {
@@ -711,7 +763,7 @@ func (p *Processor) create(ctx context.Context, a activity, in store.Inbound) (e
 			}
 		}
 		return nil
-	}, nil
+	}
 }
 
 // receivedNote reads a Note and finds its local recipients. Its content
@@ -811,4 +863,86 @@ func samePEM(a, b string) bool {
 	ka, err1 := sig.ParsePublicKey(a)
 	kb, err2 := sig.ParsePublicKey(b)
 	return err1 == nil && err2 == nil && ka.Equal(kb)
+}
+
+// inlineTypes are the activities an inbox may apply in the transaction
+// that stores it (store.DB.InsertInboundApplying), prepared by the inbox
+// handler: those that share a transaction (no later activity's
+// preparation reads their effects; see sharesTransaction). The rest (an
+// Accept, an Update, a Delete, a project's Add) are only stored, and
+// the processor applies them, with their actor's later activities after
+// them.
+var inlineTypes = sharesTransaction
+
+// inlineEffect is an activity the inbox prepared, for the transaction
+// that stores it to apply: see inline.
+type inlineEffect struct {
+	gen        *atomic.Uint64 // the generation of the activity's actor
+	generation uint64         // its value when preparing began
+	eff        effect
+	notes      []store.ReceivedNote // a Create's, which eff stores: they need the row's id
+	wake       bool                 // eff queues deliveries
+}
+
+var _ store.InboundEffect = (*inlineEffect)(nil)
+
+// Current reports whether no apply transaction of the processor with an
+// activity of the same actor began since the preparation did: the
+// processor applies what may change a preparation (an Accept changes whom
+// the actor's posts to its followers reach, an Update or a Delete the
+// cached actor; each only for its own actor), and adds to the actors'
+// generations inside each of its transactions, which the storing
+// transaction cannot overlap (one writer connection).
+func (e *inlineEffect) Current() bool { return e.gen.Load() == e.generation }
+
+// Apply writes the effect, as the processor's applyOne would.
+func (e *inlineEffect) Apply(ctx context.Context, t *store.Tx, id int64) error {
+	for i := range e.notes {
+		e.notes[i].InboundID = id
+	}
+	if e.eff == nil {
+		return nil
+	}
+	return e.eff(ctx, t)
+}
+
+// inline prepares an activity the inbox accepted so that the transaction
+// that stores it also applies it; nil when it must wait for the
+// processor: its type is not in inlineTypes, a Create's object must be
+// fetched, or preparing it failed (the processor prepares it again, and
+// records the failure). The preparation is the processor's own (effectOf),
+// made before storing rather than after a claim: the store applies it
+// only when the actor has nothing unfinished stored before it, and
+// Current, so that an actor's activities are still applied in the order
+// they came, each on the state its predecessors left.
+func (p *Processor) inline(ctx context.Context, a activity, in store.Inbound) *inlineEffect {
+	if !inlineTypes[a.Type] {
+		return nil
+	}
+	if a.Type == "Create" {
+		objs, ok := a.object().([]any)
+		if !ok {
+			objs = []any{a.object()}
+		}
+		for _, o := range objs {
+			if _, embedded := o.(map[string]any); !embedded {
+				return nil // to fetch: not while the sender waits
+			}
+		}
+	}
+	gen := p.generation(a.Actor)
+	e := &inlineEffect{gen: gen, generation: gen.Load(), wake: a.Type == "Follow"}
+	var err error
+	if a.Type == "Create" {
+		// effectOf's block check is skipped: the inbox has just made it.
+		if e.notes, err = p.create(ctx, a, in); err == nil {
+			e.eff = insertNotes(e.notes)
+		}
+	} else {
+		e.eff, err = p.effectOf(ctx, a, in)
+	}
+	if err != nil {
+		return nil
+	}
+	return e
 }

@@ -3,6 +3,7 @@ package federation
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -183,5 +184,124 @@ func TestProcessRunWithFailure(t *testing.T) {
 		if got := state(zoe + id); got != "done" {
 			t.Errorf("zoe%s: %s", id, got)
 		}
+	}
+}
+
+// TestInline: which activities an inbox applies in the transaction that
+// stores them, and which it leaves queued for the processor, in the
+// order they came.
+func TestInline(t *testing.T) {
+	ctx := context.Background()
+	key := rsaKey(t, 1)
+	peer := newRemote(t, "peer.test", key)
+	peer.serveActor("zoe", &key.PublicKey)
+	n := newInboxNode(t, coop.Site{Scheme: "https", Host: "coop.test"},
+		nodeOptions{devHosts: map[string]string{"peer.test": peer.addr()}}, "alice")
+	zoe, alice := peer.actorURI("zoe"), n.site.ActorID("alice")
+	note := func(id string) map[string]any {
+		return map[string]any{"id": id, "type": "Note", "attributedTo": zoe, "to": []any{alice}, "content": "hi"}
+	}
+	peer.set("/users/zoe/notes/fetched", 200, string(mustJSON(t, note(zoe+"/notes/fetched"))))
+	state := func(t *testing.T, id string) string {
+		t.Helper()
+		ins, err := n.db.InboundByActivityID(ctx, id)
+		if err != nil || len(ins) != 1 {
+			t.Fatalf("inbound %s: %+v, %v", id, ins, err)
+		}
+		return ins[0].State
+	}
+	notes := func(t *testing.T) int {
+		t.Helper()
+		ns, err := n.db.ReceivedNotes(ctx, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(ns)
+	}
+	// Each step posts its activities in order, checks their states before
+	// any processing, then processes and checks that all are done.
+	steps := []struct {
+		name       string
+		activities []map[string]any
+		states     []string // before processing
+		notes      int      // received notes before processing, in all
+	}{
+		{"a Create that needs no fetch is applied as it is stored",
+			[]map[string]any{{"id": zoe + "/c/1", "type": "Create", "object": note(zoe + "/notes/1")}},
+			[]string{"done"}, 1},
+		{"a Like is stored done: it does nothing now",
+			[]map[string]any{{"id": zoe + "/l/1", "type": "Like", "object": zoe + "/notes/1"}},
+			[]string{"done"}, 1},
+		{"a Create whose object is fetched waits for the processor",
+			[]map[string]any{{"id": zoe + "/c/2", "type": "Create", "object": zoe + "/notes/fetched"}},
+			[]string{"queued"}, 1},
+		{"an Accept waits for the processor, and the actor's next activities behind it",
+			[]map[string]any{
+				{"id": zoe + "/a/1", "type": "Accept", "object": alice + "/follows/none"},
+				{"id": zoe + "/c/3", "type": "Create", "object": note(zoe + "/notes/3")},
+			},
+			[]string{"queued", "queued"}, 2},
+		{"once they are processed, the next is applied at once again",
+			[]map[string]any{{"id": zoe + "/c/4", "type": "Create", "object": note(zoe + "/notes/4")}},
+			[]string{"done"}, 4},
+	}
+	for _, s := range steps {
+		t.Run(s.name, func(t *testing.T) {
+			for _, a := range s.activities {
+				a["actor"] = zoe
+				wantAccepted(t, n.post(signedPost(t, n, "/inbox", mustJSON(t, a), zoe+"#main-key", key)))
+			}
+			for i, a := range s.activities {
+				if got := state(t, a["id"].(string)); got != s.states[i] {
+					t.Errorf("%s: %s before processing, want %s", a["id"], got, s.states[i])
+				}
+			}
+			if got := notes(t); got != s.notes {
+				t.Errorf("%d notes before processing, want %d", got, s.notes)
+			}
+			n.process(t)
+			for _, a := range s.activities {
+				if got := state(t, a["id"].(string)); got != "done" {
+					t.Errorf("%s: %s after processing", a["id"], got)
+				}
+			}
+		})
+	}
+	// Another actor whose generation is not zoe's.
+	other := "https://other.test/u/0"
+	for i := 1; n.proc.generation(other) == n.proc.generation(zoe); i++ {
+		other = fmt.Sprintf("https://other.test/u/%d", i)
+	}
+	stale := []struct {
+		name    string
+		applied string // the actor of an activity the processor applied meanwhile
+		want    string
+	}{
+		{"a preparation made before the processor applied another actor's activity is applied", other, "done"},
+		{"one made before it applied one of the same actor's is only stored", zoe, "queued"},
+	}
+	for i, s := range stale {
+		t.Run(s.name, func(t *testing.T) {
+			a, err := activityFromJSON(map[string]any{"id": fmt.Sprintf("%s/c/s%d", zoe, i), "type": "Create", "actor": zoe,
+				"object": note(fmt.Sprintf("%s/notes/s%d", zoe, i))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := store.Inbound{ActivityID: a.ID, ActivityType: a.Type, ActorURI: zoe, KeyID: zoe + "#main-key", Body: []byte(`{}`), ReceivedAt: t0}
+			eff := n.proc.inline(ctx, a, in)
+			if eff == nil {
+				t.Fatal("not prepared")
+			}
+			// What an apply transaction of the processor does.
+			n.proc.applying([]prepared{{in: store.Inbound{ActorURI: s.applied}}})
+			_, inserted, applied, err := n.db.InsertInboundApplying(ctx, in, eff)
+			if err != nil || !inserted || applied != (s.want == "done") {
+				t.Fatalf("inserted %v, applied %v, %v", inserted, applied, err)
+			}
+			if got := state(t, a.ID); got != s.want {
+				t.Errorf("state %s, want %s", got, s.want)
+			}
+			n.process(t)
+		})
 	}
 }

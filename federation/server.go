@@ -49,9 +49,15 @@ type Config struct {
 	// Limits bound how fast one client may call; the zero value limits
 	// nothing.
 	Limits Limits
-	// Wake, when set, is called after an inbox stored a new activity:
-	// (*Processor).Wake, so that it is processed at once.
+	// Wake, when set, is called after an inbox stored a new activity
+	// that it did not apply: (*Processor).Wake, so that it is processed
+	// at once; and after one it applied that queued deliveries.
 	Wake func()
+	// Processor, when set, is the processor of DB's inbound queue: an
+	// inbox then prepares each activity that needs nothing fetched as the
+	// processor would, and stores it applied, in one transaction (see
+	// store.DB.InsertInboundApplying). Nil: every activity is only stored.
+	Processor *Processor
 }
 
 // defaultPageSize is how many items a collection page holds.
@@ -83,6 +89,7 @@ type Server struct {
 	maxBody  int64
 	dateSkew time.Duration
 	wake     func()
+	proc     *Processor
 	limits   Limits
 }
 
@@ -104,7 +111,7 @@ func NewServer(cfg Config) *Server {
 		s.now = time.Now
 	}
 	s.db, s.fetcher, s.maxBody, s.dateSkew, s.wake = cfg.DB, cfg.Fetcher, cfg.MaxBodyBytes, cfg.DateSkew, cfg.Wake
-	s.limits = cfg.Limits
+	s.limits, s.proc = cfg.Limits, cfg.Processor
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBodyBytes
 	}

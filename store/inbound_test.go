@@ -360,3 +360,100 @@ func TestInboundAfterClose(t *testing.T) {
 		t.Errorf("insert after Close: %v, want errClosed", err)
 	}
 }
+
+// fakeEffect writes a received note named after the activity, then fails
+// if told to.
+type fakeEffect struct {
+	stale, fail bool
+	applied     int // calls of Apply
+}
+
+func (e *fakeEffect) Current() bool { return !e.stale }
+
+func (e *fakeEffect) Apply(ctx context.Context, t *Tx, id int64) error {
+	e.applied++
+	if _, err := t.InsertReceivedNote(ctx, ReceivedNote{InboundID: id, ActivityID: fmt.Sprint(id),
+		ObjectID: fmt.Sprintf("note-of-%d", id), ActorURI: "x", Raw: []byte(`{}`), ReceivedAt: t0}); err != nil {
+		return err
+	}
+	if e.fail {
+		return errors.New("the effect failed after a write")
+	}
+	return nil
+}
+
+// TestInboundApplying: an activity is stored done with its effect, in one
+// transaction, only when its effect is current and its actor has nothing
+// unfinished before it; a failing effect leaves it queued and the rest of
+// its group applied.
+func TestInboundApplying(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	in := func(id, actor string) Inbound {
+		return Inbound{ActivityID: id, ActivityType: "Create", ActorURI: actor, KeyID: actor + "#k", Body: []byte(`{}`), ReceivedAt: t0}
+	}
+	// One actor with an activity only queued, before the group.
+	if _, _, err := db.InsertInbound(ctx, in("https://w.test/a/0", "https://w.test/u")); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, applied, err := db.InsertInboundApplying(ctx, in("https://r.test/a/0", "https://r.test/u"), &fakeEffect{}); err != nil || !applied {
+		t.Fatalf("not applied: %v", err)
+	}
+	calls := []struct {
+		name      string
+		in        Inbound
+		eff       *fakeEffect
+		applied   bool
+		wantState string
+	}{
+		{"a new activity is applied and stored done", in("https://a.test/a/1", "https://a.test/u"), &fakeEffect{}, true, "done"},
+		{"the same actor's next in the group too", in("https://a.test/a/2", "https://a.test/u"), &fakeEffect{}, true, "done"},
+		{"an effect that is not current: only queued", in("https://b.test/a/1", "https://b.test/u"), &fakeEffect{stale: true}, false, "queued"},
+		{"then that actor's next waits behind it", in("https://b.test/a/2", "https://b.test/u"), &fakeEffect{}, false, "queued"},
+		{"an actor with a queued activity stored before: only queued", in("https://w.test/a/1", "https://w.test/u"), &fakeEffect{}, false, "queued"},
+		{"a failing effect: undone, only queued", in("https://c.test/a/1", "https://c.test/u"), &fakeEffect{fail: true}, false, "queued"},
+		{"no effect: only queued", in("https://d.test/a/1", "https://d.test/u"), nil, false, "queued"},
+		{"a repeat of an applied activity is not applied again", in("https://r.test/a/0", "https://r.test/u"), &fakeEffect{}, false, "done"},
+		{"an activity after them is applied", in("https://e.test/a/1", "https://e.test/u"), &fakeEffect{}, true, "done"},
+	}
+	// Queued before the committer starts: one group.
+	db.inbound.init()
+	reqs := make([]*inboundReq, len(calls))
+	for i, c := range calls {
+		reqs[i] = &inboundReq{ctx: ctx, in: c.in, ready: make(chan struct{})}
+		if c.eff != nil {
+			reqs[i].eff = c.eff
+		}
+		db.inbound.reqs <- reqs[i]
+	}
+	db.inbound.start(db)
+	for _, r := range reqs {
+		<-r.ready
+	}
+	for i, c := range calls {
+		t.Run(c.name, func(t *testing.T) {
+			r := reqs[i]
+			if r.err != nil || r.applied != c.applied {
+				t.Errorf("applied %v, %v; want applied %v", r.applied, r.err, c.applied)
+			}
+			stored, err := db.InboundByActivityID(ctx, c.in.ActivityID)
+			if err != nil || len(stored) != 1 {
+				t.Fatalf("stored %+v, %v", stored, err)
+			}
+			if stored[0].State != c.wantState {
+				t.Errorf("state %s, want %s", stored[0].State, c.wantState)
+			}
+			notes, err := db.ReceivedNotes(ctx, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			has := false
+			for _, n := range notes {
+				has = has || n.InboundID == stored[0].ID
+			}
+			if has != (c.wantState == "done") {
+				t.Errorf("its effect's note stored: %v", has)
+			}
+		})
+	}
+}

@@ -114,7 +114,7 @@ func benchInbox(ctx context.Context, args []string) error {
 
 	fetcher := federation.NewFetcher(federation.FetcherConfig{Site: site, DB: db})
 	proc := federation.NewProcessor(federation.ProcessorConfig{Site: site, DB: db, Fetcher: fetcher, Exclusive: true})
-	fed := federation.NewServer(federation.Config{Site: site, Store: db, Version: "bench", DB: db, Fetcher: fetcher, Wake: proc.Wake})
+	fed := federation.NewServer(federation.Config{Site: site, Store: db, Version: "bench", DB: db, Fetcher: fetcher, Wake: proc.Wake, Processor: proc})
 	h, err := handlers.New(handlers.Deps{Service: svc, Site: site, Version: "bench", Before: []handlers.Routes{fed}})
 	if err != nil {
 		return err

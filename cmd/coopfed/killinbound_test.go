@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -30,6 +31,7 @@ type signingActor struct {
 	key       *rsa.PrivateKey
 	client    *http.Client
 	seq       atomic.Int64
+	to        string // whom the Notes are addressed to: set before posting
 }
 
 func newSigningActor(t *testing.T) *signingActor {
@@ -45,11 +47,16 @@ func newSigningActor(t *testing.T) *signingActor {
 	a := &signingActor{key: key}
 	var doc []byte
 	a.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/activity+json")
+		if n, ok := strings.CutPrefix(r.URL.Path, "/users/tester/notes/"); ok {
+			// The Note of a Create that names it by id (see post).
+			w.Write(a.note(n))
+			return
+		}
 		if r.URL.Path != "/users/tester" {
 			http.NotFound(w, r)
 			return
 		}
-		w.Header().Set("Content-Type", "application/activity+json")
 		w.Write(doc)
 	}))
 	t.Cleanup(a.Close)
@@ -74,23 +81,36 @@ func newSigningActor(t *testing.T) *signingActor {
 	return a
 }
 
+// note is the Note numbered n, addressed to a.to.
+func (a *signingActor) note(n string) []byte {
+	b, _ := json.Marshal(map[string]any{
+		"id": a.id + "/notes/" + n, "type": "Note", "attributedTo": a.id,
+		"to": []string{a.to}, "content": "<p>note " + n + "</p>",
+		"published": time.Now().UTC().Format(time.RFC3339),
+	})
+	return b
+}
+
 // post sends a new signed Create{Note} addressed to to, to inbox, and
 // returns the Create's id and the status (0 with an error when no answer
-// came).
+// came). Every eighth Create names its Note by id, which the node fetches
+// after it answered: the inbox applies the others as it stores them, and
+// leaves that one and the actor's next ones to the processor, so that a
+// backlog of stored, unprocessed activities builds up for the kill.
 func (a *signingActor) post(inbox, to string) (string, int, error) {
 	n := a.seq.Add(1)
 	id := fmt.Sprintf("%s/creates/%d", a.id, n)
+	var object any = json.RawMessage(a.note(fmt.Sprint(n)))
+	if n%8 == 0 {
+		object = fmt.Sprintf("%s/notes/%d", a.id, n)
+	}
 	body, _ := json.Marshal(map[string]any{
 		"@context": "https://www.w3.org/ns/activitystreams",
 		"id":       id,
 		"type":     "Create",
 		"actor":    a.id,
 		"to":       []string{to},
-		"object": map[string]any{
-			"id": fmt.Sprintf("%s/notes/%d", a.id, n), "type": "Note", "attributedTo": a.id,
-			"to": []string{to}, "content": fmt.Sprintf("<p>note %d</p>", n),
-			"published": time.Now().UTC().Format(time.RFC3339),
-		},
+		"object":   object,
 	})
 	req, err := http.NewRequest(http.MethodPost, inbox, bytes.NewReader(body))
 	if err != nil {
@@ -176,6 +196,7 @@ func TestBinaryKillDuringInbound(t *testing.T) {
 	cfg := filepath.Join(dir, "node", "coopfed.toml")
 	tester := newSigningActor(t)
 	inbox, coopActor := "http://"+addr+"/inbox", "http://"+addr+"/users/coop"
+	tester.to = coopActor
 
 	p, _ := start(t, dir, "serve", "--config", cfg)
 	db := openNodeDB(t, cfg)

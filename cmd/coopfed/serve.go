@@ -99,7 +99,8 @@ func serve(ctx context.Context, e *env, n *node, ln net.Listener) error {
 		MaxBodyBytes: n.cfg.Federation.MaxBodyBytes, DateSkew: n.cfg.Federation.DateSkew.Duration,
 		Limits: limits(n.cfg),
 		// Processing an activity may queue deliveries (an Accept).
-		Wake: func() { proc.Wake(); workers.Wake() },
+		Wake:      func() { proc.Wake(); workers.Wake() },
+		Processor: proc,
 	})
 	// Witnessing among the federation's members: keys pinned, our
 	// checkpoint signed and sent to each member's witness, theirs checked.
