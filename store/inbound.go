@@ -203,8 +203,8 @@ const (
 	inboundMaxGroup = 256
 	// inboundLull and inboundGather bound how long the committer waits
 	// for more inserts before it writes a group (see gather).
-	inboundLull   = 200 * time.Microsecond
-	inboundGather = 2 * time.Millisecond
+	inboundLull   = 50 * time.Microsecond
+	inboundGather = 250 * time.Microsecond
 )
 
 // inboundGroup is the committer of InsertInbound, started by the first
