@@ -119,6 +119,12 @@ func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
+	return db.run(sqlTx, fn)
+}
+
+// run runs fn in the write transaction sqlTx and commits it, or rolls it
+// back on fn's error; the caches that fn's writes outdate are dropped.
+func (db *DB) run(sqlTx *sql.Tx, fn func(*Tx) error) error {
 	tc := &txConn{sqlTx, db.wstmts}
 	t := &Tx{reader: reader{q: tc}, tx: tc}
 	if err := fn(t); err != nil {
@@ -127,7 +133,7 @@ func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
 		}
 		return err
 	}
-	err = sqlTx.Commit()
+	err := sqlTx.Commit()
 	// Even after a failed commit: a stale cache must not outlive a
 	// change that may have landed.
 	if t.blocksChanged {

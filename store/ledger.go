@@ -532,25 +532,7 @@ func (db *DB) WriteDurable(ctx context.Context, fn func(*Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	tc := &txConn{sqlTx, db.wstmts}
-	t := &Tx{reader: reader{q: tc}, tx: tc}
-	if err := fn(t); err != nil {
-		if rbErr := sqlTx.Rollback(); rbErr != nil {
-			return errors.Join(err, fmt.Errorf("store: rollback: %w", rbErr))
-		}
-		return err
-	}
-	err = sqlTx.Commit()
-	if t.blocksChanged {
-		db.blocks.invalidate()
-	}
-	if t.actorsChanged {
-		db.actors.invalidate()
-	}
-	if err != nil {
-		return fmt.Errorf("store: commit: %w", err)
-	}
-	return nil
+	return db.run(sqlTx, fn)
 }
 
 // WitnessKey is this node's key for cosigning the logs it witnesses.
