@@ -181,7 +181,10 @@ func (db *DB) DomainBlock(ctx context.Context, host string) (coop.Block, error) 
 			return b, nil
 		}
 	}
-	return coop.Block{}, fmt.Errorf("domain block of %s: %w", host, ErrNotFound)
+	// The sentinel itself: "not blocked" is the answer to nearly every
+	// inbox POST and delivery, and a formatted error for it was 3 % of the
+	// inbox handler's CPU.
+	return coop.Block{}, ErrNotFound
 }
 
 // AccountBlock is reader.AccountBlock from the block cache.
@@ -193,7 +196,7 @@ func (db *DB) AccountBlock(ctx context.Context, actorURI string) (coop.Block, er
 	if b, ok := s.accounts[actorURI]; ok {
 		return b, nil
 	}
-	return coop.Block{}, fmt.Errorf("account block of %s: %w", actorURI, ErrNotFound)
+	return coop.Block{}, ErrNotFound // as in DomainBlock
 }
 
 // InsertBlock implements coop.BlockTx.
