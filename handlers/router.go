@@ -69,6 +69,7 @@ func New(d Deps) (http.Handler, error) {
 	r.HandleFunc("/", a.home).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/@{handle}", a.actor).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/users/{handle}", a.actor).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/proposals/{num:[0-9]+}", a.proposal).Methods(http.MethodGet, http.MethodHead)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, http.StatusNotFound, "There is no page at this address.")
 	})
