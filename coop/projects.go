@@ -3,11 +3,12 @@ package coop
 import (
 	"context"
 	"fmt"
-	"github.com/coopfed/coopfed/ledger"
 	"net/url"
 	"sort"
 	"strings"
 	"unicode"
+
+	"github.com/coopfed/coopfed/ledger"
 )
 
 // NewProject is what a member or admin gives to add a project.

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
-	"github.com/coopfed/coopfed/ledger"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/coopfed/coopfed/coop"
+	"github.com/coopfed/coopfed/ledger"
 	"github.com/coopfed/coopfed/store"
 	"github.com/google/go-cmp/cmp"
 	"github.com/gorilla/mux"

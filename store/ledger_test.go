@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/coopfed/coopfed/ledger"
 	"sync"
 	"testing"
 
+	"github.com/coopfed/coopfed/ledger"
 	"golang.org/x/mod/sumdb/tlog"
 )
 

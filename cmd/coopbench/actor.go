@@ -17,7 +17,6 @@ import (
 	"github.com/coopfed/coopfed/coop"
 	"github.com/coopfed/coopfed/federation"
 	"github.com/coopfed/coopfed/handlers"
-	"github.com/coopfed/coopfed/store"
 )
 
 // benchActor serves one actor document two ways on loopback — through
@@ -36,24 +35,16 @@ func benchActor(ctx context.Context, args []string) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	db, err := store.Open(ctx, filepath.Join(dir, "coopfed.db"))
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
 	}
 	site := coop.Site{Scheme: "http", Host: ln.Addr().String()}
-	svc := &coop.Service{Store: db, Site: site}
-	if _, err := svc.EnsureCoop(ctx, "coop", "Bench Co-op", "A co-op that measures."); err != nil {
+	db, svc, err := benchNode(ctx, filepath.Join(dir, "coopfed.db"), site)
+	if err != nil {
 		return err
 	}
-	if _, _, err := svc.AddMember(ctx, coop.NewMember{Handle: "alice", DisplayName: "Alice"}); err != nil {
-		return err
-	}
+	defer db.Close()
 	fed := federation.NewServer(federation.Config{Site: site, Store: db, Version: "bench"})
 	h, err := handlers.New(handlers.Deps{Service: svc, Site: site, Version: "bench", Before: []handlers.Routes{fed}})
 	if err != nil {

@@ -47,19 +47,12 @@ func benchFanout(ctx context.Context, args []string) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	db, err := store.Open(ctx, filepath.Join(dir, "coopfed.db"))
+	site := coop.Site{Scheme: "http", Host: "coop.bench.example"}
+	db, _, err := benchNode(ctx, filepath.Join(dir, "coopfed.db"), site)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	site := coop.Site{Scheme: "http", Host: "coop.bench.example"}
-	svc := &coop.Service{Store: db, Site: site}
-	if _, err := svc.EnsureCoop(ctx, "coop", "Bench Co-op", "A co-op that measures."); err != nil {
-		return err
-	}
-	if _, _, err := svc.AddMember(ctx, coop.NewMember{Handle: "alice", DisplayName: "Alice"}); err != nil {
-		return err
-	}
 	alice, err := db.ActorByHandle(ctx, "alice")
 	if err != nil {
 		return err

@@ -57,7 +57,12 @@ func benchInbox(ctx context.Context, args []string) error {
 	}
 	defer os.RemoveAll(dir)
 	dbPath := filepath.Join(dir, "coopfed.db")
-	db, err := store.Open(ctx, dbPath)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	site := coop.Site{Scheme: "http", Host: ln.Addr().String()}
+	db, svc, err := benchNode(ctx, dbPath, site)
 	if err != nil {
 		return err
 	}
@@ -67,19 +72,6 @@ func benchInbox(ctx context.Context, args []string) error {
 		return err
 	}
 	defer counter.Close()
-
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	site := coop.Site{Scheme: "http", Host: ln.Addr().String()}
-	svc := &coop.Service{Store: db, Site: site}
-	if _, err := svc.EnsureCoop(ctx, "coop", "Bench Co-op", "A co-op that measures."); err != nil {
-		return err
-	}
-	if _, _, err := svc.AddMember(ctx, coop.NewMember{Handle: "alice", DisplayName: "Alice"}); err != nil {
-		return err
-	}
 	alice := site.ActorID("alice")
 
 	// The remote actors: keys made here, documents in the cache.

@@ -10,13 +10,15 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"github.com/coopfed/coopfed/coop"
 	"io"
 	"os"
 	"runtime"
 	"sort"
 	"syscall"
 	"time"
+
+	"github.com/coopfed/coopfed/coop"
+	"github.com/coopfed/coopfed/store"
 )
 
 type bench struct {
@@ -101,4 +103,24 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// benchNode opens a fresh database at path with what every benchmark's
+// node starts from: the co-op (its decision log with it) and one member,
+// alice.
+func benchNode(ctx context.Context, path string, site coop.Site) (*store.DB, *coop.Service, error) {
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		return nil, nil, err
+	}
+	svc := &coop.Service{Store: db, Site: site}
+	if _, err := svc.EnsureCoop(ctx, "coop", "Bench Co-op", "A co-op that measures."); err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	if _, _, err := svc.AddMember(ctx, coop.NewMember{Handle: "alice", DisplayName: "Alice"}); err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return db, svc, nil
 }

@@ -2,8 +2,9 @@ package main
 
 import (
 	"context"
-	"github.com/coopfed/coopfed/coop"
 	"testing"
+
+	"github.com/coopfed/coopfed/coop"
 )
 
 // TestActorBenchRuns keeps the benchmark command working: one short round.

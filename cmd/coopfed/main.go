@@ -23,12 +23,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/coopfed/coopfed/coop"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/coopfed/coopfed/coop"
 )
 
 // version is the software version, set at build time with

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/coopfed/coopfed/federation/netpolicy"
-	"github.com/coopfed/coopfed/federation/witness"
 	"log/slog"
 	"net"
 	"net/http"
@@ -16,7 +14,9 @@ import (
 	"github.com/coopfed/coopfed/coop"
 	"github.com/coopfed/coopfed/federation"
 	"github.com/coopfed/coopfed/federation/delivery"
+	"github.com/coopfed/coopfed/federation/netpolicy"
 	"github.com/coopfed/coopfed/federation/ratelimit"
+	"github.com/coopfed/coopfed/federation/witness"
 	"github.com/coopfed/coopfed/handlers"
 )
 
