@@ -49,6 +49,29 @@ func serveDir(t *testing.T, ln net.Listener, dir string) (*node, func()) {
 	return n, stop
 }
 
+// loopbackHosts listens on a free loopback port for each host, and maps
+// the hosts to those addresses for [dev.hosts]: devHosts(i) is the map
+// node i runs with (every host but its own).
+func loopbackHosts(t *testing.T, hosts []string) (lns []net.Listener, devHosts func(self int) map[string]string) {
+	t.Helper()
+	for range hosts {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		lns = append(lns, ln)
+	}
+	return lns, func(self int) map[string]string {
+		m := map[string]string{}
+		for i, h := range hosts {
+			if i != self {
+				m[h] = lns[i].Addr().String()
+			}
+		}
+		return m
+	}
+}
+
 // listenAgain listens on addr again, waiting for the port to come free.
 func listenAgain(t *testing.T, addr string) net.Listener {
 	t.Helper()
@@ -75,24 +98,8 @@ func TestThreeNodesBackfill(t *testing.T) {
 		t.Skip("runs three nodes")
 	}
 	ctx := context.Background()
-	var lns [3]net.Listener
-	for i := range lns {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		lns[i] = ln
-	}
 	hosts := []string{"alpha.test", "beta.test", "gamma.test"}
-	devHosts := func(self int) map[string]string {
-		m := map[string]string{}
-		for i, h := range hosts {
-			if i != self {
-				m[h] = lns[i].Addr().String()
-			}
-		}
-		return m
-	}
+	lns, devHosts := loopbackHosts(t, hosts)
 	a, _ := startNodeOn(t, lns[0], hosts[0], devHosts(0))
 	b, _ := startNodeOn(t, lns[1], hosts[1], devHosts(1))
 	gDir, gAddr := t.TempDir(), lns[2].Addr().String()

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"io"
 	"net"
 	"net/http"
 	"regexp"
@@ -46,27 +44,13 @@ func TestPeerListEmpty(t *testing.T) {
 	}
 }
 
-// getNodeJSON reads a document from a test node as a peer would.
+// getNodeJSON reads a document from a test node as a peer would; anything
+// but 200 fails the test.
 func getNodeJSON(t *testing.T, ln net.Listener, host, url string) map[string]any {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, strings.Replace(url, "http://"+host, "http://"+ln.Addr().String(), 1), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Host = host
-	req.Header.Set("Accept", "application/activity+json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %d %v\n%s", url, resp.StatusCode, err, body)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(body, &m); err != nil {
-		t.Fatalf("GET %s: %v", url, err)
+	status, m := getNodeStatus(t, ln, host, url)
+	if status != http.StatusOK {
+		t.Fatalf("GET %s: %d", url, status)
 	}
 	return m
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"database/sql"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -70,23 +69,7 @@ func TestWitnessingThreeNodes(t *testing.T) {
 	ctx := context.Background()
 	outer := t // nodes started in a subtest outlive it
 	hosts := []string{"alpha.test", "beta.test", "gamma.test"}
-	var lns [3]net.Listener
-	for i := range lns {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		lns[i] = ln
-	}
-	devHosts := func(self int) map[string]string {
-		m := map[string]string{}
-		for i, h := range hosts {
-			if i != self {
-				m[h] = lns[i].Addr().String()
-			}
-		}
-		return m
-	}
+	lns, devHosts := loopbackHosts(t, hosts)
 	var dirs [3]string
 	for i, h := range hosts {
 		dirs[i] = initWitnessNode(t, h, lns[i].Addr().String(), devHosts(i))
