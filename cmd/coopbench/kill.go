@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -11,7 +10,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	mrand "math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -428,19 +426,6 @@ func (a *killTester) post(inbox, to string) (string, int, error) {
 			"published": time.Now().UTC().Format(time.RFC3339),
 		},
 	})
-	req, err := http.NewRequest(http.MethodPost, inbox, bytes.NewReader(body))
-	if err != nil {
-		return id, 0, err
-	}
-	req.Header.Set("Content-Type", "application/activity+json")
-	if err := sig.Sign(req, a.keyID, a.key, body, time.Now()); err != nil {
-		return id, 0, err
-	}
-	resp, err := a.client.Do(req)
-	if err != nil {
-		return id, 0, err
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return id, resp.StatusCode, nil
+	status, err := sig.Post(a.client, inbox, a.keyID, a.key, body, time.Now())
+	return id, status, err
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -9,7 +8,6 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -112,21 +110,8 @@ func (a *signingActor) post(inbox, to string) (string, int, error) {
 		"to":       []string{to},
 		"object":   object,
 	})
-	req, err := http.NewRequest(http.MethodPost, inbox, bytes.NewReader(body))
-	if err != nil {
-		return id, 0, err
-	}
-	req.Header.Set("Content-Type", "application/activity+json")
-	if err := sig.Sign(req, a.keyID, a.key, body, time.Now()); err != nil {
-		return id, 0, err
-	}
-	resp, err := a.client.Do(req)
-	if err != nil {
-		return id, 0, err
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return id, resp.StatusCode, nil
+	status, err := sig.Post(a.client, inbox, a.keyID, a.key, body, time.Now())
+	return id, status, err
 }
 
 // inboundRun is what a burst of posts got back.

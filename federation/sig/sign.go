@@ -1,6 +1,7 @@
 package sig
 
 import (
+	"bytes"
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
@@ -8,6 +9,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"time"
 
@@ -118,4 +120,27 @@ func ParsePublicKey(pemText string) (*rsa.PublicKey, error) {
 		return nil, fmt.Errorf("sig: public key: %w", err)
 	}
 	return k, nil
+}
+
+// Post sends body to inbox as an ActivityPub POST signed with the RSA key
+// whose id is keyID, and returns the answer's status (its body is read
+// and dropped). The bench and the test senders that act as remote actors
+// use it; the delivery workers build their own requests (one digest per
+// activity, a user agent, dial rules).
+func Post(client *http.Client, inbox, keyID string, key *rsa.PrivateKey, body []byte, now time.Time) (int, error) {
+	req, err := http.NewRequest(http.MethodPost, inbox, bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/activity+json")
+	if err := Sign(req, keyID, key, body, now); err != nil {
+		return 0, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, nil
 }
