@@ -34,7 +34,7 @@ import (
 type Config struct {
 	Service *coop.Service
 	Policy  *netpolicy.Policy
-	// Interval between rounds; 0: one minute. Wake starts one sooner.
+	// Interval between rounds; 0: one minute.
 	Interval time.Duration
 	Log      *slog.Logger // nil: discard
 }
@@ -43,7 +43,6 @@ type Config struct {
 type Witnessing struct {
 	cfg    Config
 	client *http.Client
-	wake   chan struct{}
 	log    *slog.Logger
 }
 
@@ -83,19 +82,10 @@ func New(cfg Config) *Witnessing {
 			// A witness endpoint has no business redirecting.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
-		wake: make(chan struct{}, 1),
 	}
 }
 
-// Wake asks for a round now (after an append); it never blocks.
-func (w *Witnessing) Wake() {
-	select {
-	case w.wake <- struct{}{}:
-	default:
-	}
-}
-
-// Run runs a round at once, then one every Interval or on Wake, until ctx
+// Run runs a round at once, then one every Interval, until ctx
 // ends.
 func (w *Witnessing) Run(ctx context.Context) error {
 	t := time.NewTicker(w.cfg.Interval)
@@ -108,7 +98,6 @@ func (w *Witnessing) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-t.C:
-		case <-w.wake:
 		}
 	}
 }
