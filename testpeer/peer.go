@@ -202,33 +202,20 @@ type Record struct {
 }
 
 // Received waits up to wait for at least min records matching the query
-// (see README.md: user, type, object_type, verified, actor, id, since),
-// each one answered, and returns what the peer holds then. The peer
-// records a POST as it arrives and fills in its verification and status
-// once it has answered (verifying may fetch the sender's key): a record
-// without a status is still in progress, and is waited for.
+// (see README.md: user, type, object_type, verified, actor, id, since) and
+// returns what the peer holds then. The peer lists a POST only once it has
+// answered it (verifying may fetch the sender's key first), so a record's
+// verdict and status are final.
 func (p *Peer) Received(query url.Values, min int, wait time.Duration) ([]Record, error) {
-	deadline := time.Now().Add(wait)
-	for {
-		q := url.Values{}
-		for k, v := range query {
-			q[k] = v
-		}
-		q.Set("min", fmt.Sprint(min))
-		q.Set("wait", fmt.Sprint(max(time.Until(deadline), 0).Milliseconds()))
-		var out struct {
-			Items []Record `json:"items"`
-		}
-		if err := p.Call("received?"+q.Encode(), nil, &out); err != nil {
-			return out.Items, err
-		}
-		answered := true
-		for _, r := range out.Items {
-			answered = answered && r.Status != 0
-		}
-		if answered || time.Now().After(deadline) {
-			return out.Items, nil
-		}
-		time.Sleep(10 * time.Millisecond)
+	q := url.Values{}
+	for k, v := range query {
+		q[k] = v
 	}
+	q.Set("min", fmt.Sprint(min))
+	q.Set("wait", fmt.Sprint(wait.Milliseconds()))
+	var out struct {
+		Items []Record `json:"items"`
+	}
+	err := p.Call("received?"+q.Encode(), nil, &out)
+	return out.Items, err
 }
