@@ -287,13 +287,9 @@ func (s *Service) FollowRotation(ctx context.Context, origin string, h Handover,
 	if err != nil {
 		return err
 	}
-	v, err := note.NewVerifier(w.VKey)
+	final, err := w.open(h.Final)
 	if err != nil {
-		return err
-	}
-	final, err := ledger.OpenCheckpoint(h.Final, w.Origin, v, nil)
-	if err != nil {
-		return fmt.Errorf("%w: the final checkpoint of %s: %v", ErrCheckpointSignature, origin, err)
+		return fmt.Errorf("the final checkpoint of %s: %w", origin, err)
 	}
 	if w.Size > 0 {
 		prev := ledger.Checkpoint{Origin: w.Origin, N: w.Size, Hash: w.Hash}

@@ -47,6 +47,20 @@ type WitnessedLog struct {
 	Retired     bool // the member rotated its key: its next log is witnessed instead
 }
 
+// open opens a checkpoint of the witnessed log with its pinned key; a
+// signature that does not hold is ErrCheckpointSignature.
+func (w WitnessedLog) open(signed []byte) (*ledger.SignedCheckpoint, error) {
+	v, err := note.NewVerifier(w.VKey)
+	if err != nil {
+		return nil, fmt.Errorf("the pinned key of %s: %w", w.Origin, err)
+	}
+	sc, err := ledger.OpenCheckpoint(signed, w.Origin, v, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCheckpointSignature, err)
+	}
+	return sc, nil
+}
+
 // LogEvidence is a pair of inconsistent signed checkpoints of one log.
 type LogEvidence struct {
 	ID      int64
@@ -142,13 +156,9 @@ func (s *Service) AddCheckpoint(ctx context.Context, body []byte) ([]byte, error
 		if err != nil {
 			return err
 		}
-		v, err := note.NewVerifier(w.VKey)
+		sc, err := w.open(signed)
 		if err != nil {
 			return err
-		}
-		sc, err := ledger.OpenCheckpoint(signed, w.Origin, v, nil)
-		if err != nil {
-			return fmt.Errorf("%w: %v", ErrCheckpointSignature, err)
 		}
 		if oldN != w.Size {
 			return &SizeConflictError{Size: w.Size}
@@ -248,13 +258,9 @@ func (s *Service) CheckServedCheckpoint(ctx context.Context, origin string, from
 	if w.Size != fromN {
 		return nil
 	}
-	v, err := note.NewVerifier(w.VKey)
+	sc, err := w.open(signed)
 	if err != nil {
 		return err
-	}
-	sc, err := ledger.OpenCheckpoint(signed, w.Origin, v, nil)
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrCheckpointSignature, err)
 	}
 	if w.Size == 0 {
 		return nil
