@@ -348,7 +348,7 @@ func (s *Service) SignCheckpoint(ctx context.Context) (ledger.Checkpoint, []byte
 		latest, err := tx.LatestCheckpoint(ctx, l.ID)
 		if err == nil && latest.Size == l.Size {
 			msg = latest.Note
-			c, err = ledger.ParseCheckpoint(noteText(msg))
+			c, err = ledger.PeekCheckpoint(msg)
 			return err
 		}
 		if err != nil && !isNotFound(err) {
@@ -372,16 +372,6 @@ func (s *Service) SignCheckpoint(ctx context.Context) (ledger.Checkpoint, []byte
 		return ledger.Checkpoint{}, nil, fmt.Errorf("coop: sign checkpoint: %w", err)
 	}
 	return c, msg, nil
-}
-
-// noteText is the text part of a signed note (up to the blank line).
-func noteText(msg []byte) []byte {
-	for i := 0; i+1 < len(msg); i++ {
-		if msg[i] == '\n' && msg[i+1] == '\n' {
-			return msg[:i+1]
-		}
-	}
-	return msg
 }
 
 // ErasePersonalData forgets the plain personal values (and their salts)

@@ -290,7 +290,7 @@ func (w *Witnessing) heldSize(ctx context.Context, l coop.WitnessedLog, origin s
 func (w *Witnessing) push(ctx context.Context, l coop.WitnessedLog, signed []byte) error {
 	svc := w.cfg.Service
 	name := witnessName(l)
-	c, err := ledger.ParseCheckpoint(noteText(signed))
+	c, err := ledger.PeekCheckpoint(signed)
 	if err != nil {
 		return err
 	}
@@ -411,12 +411,4 @@ func (w *Witnessing) do(req *http.Request) (response, error) {
 		return response{}, fmt.Errorf("%s: answer over %d bytes", req.URL.Redacted(), maxResponse)
 	}
 	return response{status: resp.StatusCode, body: b}, nil
-}
-
-// noteText is the text of a signed note, up to the blank line.
-func noteText(msg []byte) []byte {
-	if i := bytes.Index(msg, []byte("\n\n")); i >= 0 {
-		return msg[:i+1]
-	}
-	return msg
 }
