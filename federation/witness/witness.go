@@ -39,11 +39,15 @@ type Config struct {
 	Log      *slog.Logger // nil: discard
 }
 
-// Witnessing runs rounds of witnessing. It is safe for concurrent use.
+// Witnessing runs rounds of witnessing, one at a time: call Round (or
+// Run) from one goroutine.
 type Witnessing struct {
 	cfg    Config
 	client *http.Client
 	log    *slog.Logger
+	// asked is set once a round has asked every witness what it holds:
+	// later rounds ask again only when there is a new size to sign.
+	asked bool
 }
 
 // Limits of one request to a member.
@@ -144,9 +148,15 @@ func (w *Witnessing) Round(ctx context.Context) error {
 		return errors.Join(append(errs, err)...)
 	}
 	// Before signing: a witness that holds more of our log than we have
-	// means this database is behind what the federation has seen.
+	// means this database is behind what the federation has seen. Asked
+	// at the first round (a database restored from a backup starts here)
+	// and whenever there is a new size to sign.
 	ahead := false
+	asking := !w.asked || !w.signedAll(ctx, info.Size)
 	for _, l := range logs {
+		if !asking {
+			break
+		}
 		n, err := w.heldSize(ctx, l, info.Origin)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("ask %s what it holds: %w", l.Peer, err))
@@ -158,6 +168,9 @@ func (w *Witnessing) Round(ctx context.Context) error {
 				errs = append(errs, err)
 			}
 		}
+	}
+	if asking && !ahead {
+		w.asked = true
 	}
 	if !ahead {
 		if _, signed, err := svc.SignCheckpoint(ctx); err != nil {
@@ -178,6 +191,16 @@ func (w *Witnessing) Round(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// signedAll reports whether the latest signed checkpoint has size n.
+func (w *Witnessing) signedAll(ctx context.Context, n int64) bool {
+	msg, err := w.cfg.Service.SignedCheckpoint(ctx)
+	if err != nil {
+		return false
+	}
+	c, err := ledger.PeekCheckpoint(msg)
+	return err == nil && c.N == n
 }
 
 // witnessName is the key name of a member's witness key.
