@@ -76,6 +76,26 @@ func (r *recorder) PublishProjectRemoval(_ context.Context, _ coop.Tx, c coop.Ac
 	return nil
 }
 
+func (r *recorder) PublishProposal(_ context.Context, _ coop.Tx, g coop.Actor, v coop.ProposalView, _ time.Time) error {
+	r.sent = append(r.sent, "proposal "+g.Handle+" "+v.ID)
+	return nil
+}
+
+func (r *recorder) PublishProposalCounts(_ context.Context, _ coop.Tx, g coop.Actor, v coop.ProposalView, audience []string, _ time.Time) error {
+	r.sent = append(r.sent, fmt.Sprintf("counts %s %s %d %v", g.Handle, v.ID, v.Standing, audience))
+	return nil
+}
+
+func (r *recorder) PublishOutcome(_ context.Context, _ coop.Tx, g coop.Actor, v coop.ProposalView, audience []string, _ time.Time) error {
+	r.sent = append(r.sent, fmt.Sprintf("outcome %s %s %v", g.Handle, v.ID, audience))
+	return nil
+}
+
+func (r *recorder) PublishDirect(_ context.Context, _ coop.Tx, from coop.Actor, to []string, text string, _ time.Time) error {
+	r.sent = append(r.sent, fmt.Sprintf("direct %s %v %s", from.Handle, to, text))
+	return nil
+}
+
 func (r *recorder) take() []string {
 	s := r.sent
 	r.sent = nil

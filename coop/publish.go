@@ -78,6 +78,31 @@ type Publisher interface {
 	// backfill), and a Delete of the Group by the Group itself to its
 	// followers and the same audience. It reads only what the node keeps.
 	PublishProjectRemoval(ctx context.Context, tx Tx, c Actor, p Project, at time.Time) error
+	// PublishProposal announces an opened proposal from the group that
+	// decides it (the co-op's Organization or a project's Group): a
+	// Create{Question} for the methods a Mastodon poll expresses (single
+	// choice, multiple choice, consent), a Create{Note} linking to its
+	// page for the others (ranked, score), each with the coop: data. To
+	// the group's followers, public, and into the group's outbox. It reads
+	// only what the node keeps.
+	PublishProposal(ctx context.Context, tx Tx, group Actor, v ProposalView, at time.Time) error
+	// PublishProposalCounts sends a Question's live counts: an
+	// Update{Question} that carries no `updated` (Mastodon would show an
+	// edit), to the group's followers and to the actors in audience
+	// (remote voters, boosters), whose inboxes the node knows. For a Note
+	// proposal it sends nothing.
+	PublishProposalCounts(ctx context.Context, tx Tx, group Actor, v ProposalView, audience []string, at time.Time) error
+	// PublishOutcome announces a closed proposal: the final
+	// Update{Question} with `closed` and its counts (for a Question), then
+	// a Create{Note} announcing the decision with coop:decision (result,
+	// tally, quorum, log index), to the group's followers and audience,
+	// and into the group's outbox.
+	PublishOutcome(ctx context.Context, tx Tx, group Actor, v ProposalView, audience []string, at time.Time) error
+	// PublishDirect sends a direct message (Create{Note} addressed and
+	// delivered to them only, with a Mention of each) from a local actor
+	// to remote actors whose documents the node holds (no network I/O);
+	// an actor it does not know is skipped.
+	PublishDirect(ctx context.Context, tx Tx, from Actor, to []string, text string, at time.Time) error
 }
 
 // serial makes a unique, time-ordered suffix for activity ids.

@@ -68,3 +68,27 @@ func (s Site) HandleFromActorID(uri string) (string, bool) {
 	}
 	return h, true
 }
+
+// ProposalNum returns the number of the local proposal whose URL (its
+// page, and its Question's id) is uri; ok is false for any other URI.
+func (s Site) ProposalNum(uri string) (int64, bool) {
+	prefix := s.URL("/proposals/")
+	if len(uri) <= len(prefix) || !strings.EqualFold(uri[:len(prefix)], prefix) {
+		return 0, false
+	}
+	rest := uri[len(prefix):]
+	if len(rest) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range rest {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if n == 0 || rest[0] == '0' {
+		return 0, false
+	}
+	return n, true
+}
