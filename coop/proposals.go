@@ -555,14 +555,24 @@ type ProposalView struct {
 
 // ShowProposal returns proposal num as shown.
 func (s *Service) ShowProposal(ctx context.Context, num int64) (ProposalView, error) {
-	p, err := s.Store.Proposal(ctx, num)
+	v, err := s.proposalView(ctx, s.Store, num)
 	if err != nil {
 		return ProposalView{}, fmt.Errorf("coop: show proposal %d: %w", num, err)
 	}
-	v := ProposalView{Proposal: p, URL: s.Site.ProposalURL(num)}
-	ballots, refusals, stored, err := tallyInputs(ctx, s.Store, num)
+	return v, nil
+}
+
+// proposalView reads proposal num as shown, through r (the store, or a
+// transaction).
+func (s *Service) proposalView(ctx context.Context, r Reader, num int64) (ProposalView, error) {
+	p, err := r.Proposal(ctx, num)
 	if err != nil {
-		return ProposalView{}, fmt.Errorf("coop: show proposal %d: %w", num, err)
+		return ProposalView{}, err
+	}
+	v := ProposalView{Proposal: p, URL: s.Site.ProposalURL(num)}
+	ballots, refusals, stored, err := tallyInputs(ctx, r, num)
+	if err != nil {
+		return ProposalView{}, err
 	}
 	v.Refusals = stored
 	voters := map[string]bool{}
@@ -572,9 +582,9 @@ func (s *Service) ShowProposal(ctx context.Context, num int64) (ProposalView, er
 	v.Standing = len(voters)
 	switch p.State {
 	case governance.Closed:
-		o, err := s.Store.ProposalOutcome(ctx, num)
+		o, err := r.ProposalOutcome(ctx, num)
 		if err != nil {
-			return ProposalView{}, fmt.Errorf("coop: show proposal %d: %w", num, err)
+			return ProposalView{}, err
 		}
 		v.Outcome = &o
 		v.Counts = &o.Outcome
