@@ -109,4 +109,5 @@ var (
 	ErrInvalidRole    = errors.New("invalid role")
 	ErrInvalidInput   = errors.New("invalid input")
 	ErrNotMember      = errors.New("not a member")
+	ErrAccountLinked  = errors.New("the account is linked to another member")
 )

@@ -134,6 +134,9 @@ func (s *Service) OpenProposal(ctx context.Context, n NewProposal) (Proposal, er
 		if gp, err = gp.Open(voters, now); err != nil {
 			return err
 		}
+		if err := checkPollNames(gp); err != nil {
+			return err
+		}
 		p := Proposal{Proposal: gp, Group: group.Handle, GroupKind: group.Kind, GroupID: group.ID, Created: now, Updated: now}
 		if p.Num, err = tx.InsertProposal(ctx, p); err != nil {
 			return err
@@ -167,7 +170,7 @@ func (s *Service) OpenProposal(ctx context.Context, n NewProposal) (Proposal, er
 			return err
 		}
 		out = p
-		return nil
+		return s.announceOpened(ctx, tx, p.Num)
 	})
 	if err != nil {
 		return Proposal{}, fmt.Errorf("coop: open proposal: %w", err)
@@ -224,7 +227,7 @@ func (s *Service) Vote(ctx context.Context, num int64, args []string) (VoteResul
 		return VoteResult{}, fmt.Errorf("coop: vote: %w: the node's operator does not vote; a member votes with --as NAME and their password", ErrNotAllowed)
 	}
 	var (
-		res     VoteResult
+		res     *VoteResult
 		refused *RefusedError
 	)
 	err := s.Store.Update(ctx, func(tx Tx) error {
@@ -232,83 +235,9 @@ func (s *Service) Vote(ctx context.Context, num int64, args []string) (VoteResul
 		if err != nil {
 			return err
 		}
-		now := s.now()
-		voter := pr.ID
-		b, err := governance.ParseBallot(p.Proposal, voter, args)
-		// The proposal's state, the deadline and the voter come before the
-		// ballot's shape: a late ballot naming an unknown option is late.
-		if _, err2 := p.Cast(governance.Ballot{Voter: voter, Abstain: true}, now); err2 != nil {
-			err = err2
-		}
-		var prev *StoredBallot
-		if err == nil {
-			bs, err := tx.Ballots(ctx, num)
-			if err != nil {
-				return err
-			}
-			for i := range bs {
-				if bs[i].Voter == voter && bs[i].Replaced.IsZero() {
-					prev = &bs[i]
-				}
-			}
-		}
-		if err == nil {
-			if prev != nil {
-				// The count takes a voter's latest ballot by acceptance
-				// time: a replacement within the same microsecond is
-				// accepted a microsecond later, so that the tally and the
-				// standing ballot agree.
-				if !now.After(prev.At) {
-					now = prev.At.Add(time.Microsecond)
-				}
-				b, err = p.Recast(prev.Ballot, b, now)
-			} else {
-				b, err = p.Cast(b, now)
-			}
-		}
-		subject := s.Site.ProposalURL(num)
-		if err != nil {
-			var be *governance.BallotError
-			if !errors.As(err, &be) {
-				return err
-			}
-			ref := StoredRefusal{Voter: voter, At: now, Reason: governance.ReasonCode(err), Detail: be.Detail, Count: 1, Channel: pr.Channel}
-			idx, err := s.logEvent(ctx, tx, event{Type: "proposal.ballot_refused", Subject: subject,
-				Data:     map[string]any{"proposal": p.ID, "reason": ref.Reason, "detail": ref.Detail, "at": now.Format(time.RFC3339Nano)},
-				Personal: map[string]string{"voter": voter}})
-			if err != nil {
-				return err
-			}
-			ref.LogIndex = idx
-			if err := tx.InsertRefusal(ctx, num, ref); err != nil {
-				return err
-			}
-			refused = &RefusedError{Reason: ref.Reason, Detail: ref.Detail, LogIndex: idx}
-			return nil
-		}
-		typ := "proposal.ballot_cast"
-		if prev != nil {
-			typ = "proposal.ballot_replaced"
-		}
-		data := map[string]any{"proposal": p.ID, "at": now.Format(time.RFC3339Nano)}
-		personal := map[string]string{"voter": voter}
-		ballot := strings.Join(governance.FormatBallot(b), " ")
-		if p.HideCounts {
-			// Counts hidden until the close: the ballot goes in as a
-			// commitment too, so the log does not show a running count.
-			personal["ballot"] = ballot
-		} else {
-			data["ballot"] = ballot
-		}
-		idx, err := s.logEvent(ctx, tx, event{Type: typ, Subject: subject, Data: data, Personal: personal})
-		if err != nil {
-			return err
-		}
-		if err := tx.InsertBallot(ctx, num, StoredBallot{Ballot: b, Channel: pr.Channel, LogIndex: idx}); err != nil {
-			return err
-		}
-		res = VoteResult{Ballot: b, Replaced: prev != nil, LogIndex: idx}
-		return nil
+		b, err := governance.ParseBallot(p.Proposal, pr.ID, args)
+		res, refused, err = s.cast(ctx, tx, castInput{p: p, voter: pr.ID, ballot: b, parseErr: err, at: s.now(), channel: pr.Channel})
+		return err
 	})
 	if err != nil {
 		return VoteResult{}, fmt.Errorf("coop: vote on proposal %d: %w", num, err)
@@ -316,7 +245,7 @@ func (s *Service) Vote(ctx context.Context, num int64, args []string) (VoteResul
 	if refused != nil {
 		return VoteResult{}, refused
 	}
-	return res, nil
+	return *res, nil
 }
 
 // WithdrawProposal ends an open proposal without a decision, before its
@@ -348,6 +277,10 @@ func (s *Service) ExtendProposal(ctx context.Context, num int64, closesIn time.D
 			return p, event{}, err
 		}
 		p.Proposal = gp
+		// The Question's endTime changed: it goes out with the counts.
+		if err := tx.SetCountsChanged(ctx, p.Num, now); err != nil {
+			return p, event{}, err
+		}
 		return p, event{Type: "proposal.extended", Data: map[string]any{"proposal": p.ID,
 			"closes_at_was": was.Format(time.RFC3339Nano), "closes_at": p.ClosesAt.Format(time.RFC3339Nano)}}, nil
 	})
@@ -428,6 +361,15 @@ func tallyInputs(ctx context.Context, r Reader, num int64) ([]governance.Ballot,
 	for _, x := range rs {
 		refusals = append(refusals, governance.Refusal{Voter: x.Voter, At: x.At, Reason: reasonError(x.Reason), Count: x.Count})
 	}
+	strangers, err := r.StrangerRefusals(ctx, num)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	for _, x := range strangers {
+		if !x.AfterClose {
+			refusals = append(refusals, governance.Refusal{Reason: reasonError(x.Reason), Count: x.Count})
+		}
+	}
 	return ballots, refusals, rs, nil
 }
 
@@ -447,6 +389,22 @@ func (s *Service) CloseProposal(ctx context.Context, num int64) (StoredOutcome, 
 		if err != nil {
 			return err
 		}
+		// Votes still held (their account never confirmed as a member's)
+		// are refused now, in aggregate.
+		held, err := tx.PendingVotes(ctx, num)
+		if err != nil {
+			return err
+		}
+		for _, v := range held {
+			if err := tx.DeletePendingVote(ctx, v.ID); err != nil {
+				return err
+			}
+		}
+		if len(held) > 0 {
+			if err := tx.AddStrangerRefusals(ctx, num, governance.ReasonNotEligible, false, len(held)); err != nil {
+				return err
+			}
+		}
 		ballots, refusals, _, err := tallyInputs(ctx, tx, num)
 		if err != nil {
 			return err
@@ -464,7 +422,10 @@ func (s *Service) CloseProposal(ctx context.Context, num int64) (StoredOutcome, 
 		if err := tx.SaveOutcome(ctx, num, out); err != nil {
 			return err
 		}
-		return tx.SetProposalState(ctx, num, gp.State, gp.ClosesAt, now)
+		if err := tx.SetProposalState(ctx, num, gp.State, gp.ClosesAt, now); err != nil {
+			return err
+		}
+		return s.announceOutcome(ctx, tx, num)
 	})
 	if err != nil {
 		return StoredOutcome{}, fmt.Errorf("coop: close proposal %d: %w", num, err)
@@ -508,14 +469,33 @@ func outcomeFacts(o governance.Outcome) map[string]any {
 // its own transaction, as the node itself (the scheduler; on start, those
 // whose deadline passed while the node was down). It returns the numbers
 // closed; a failure stops it.
+//
+// A proposal first drains the votes accepted before its deadline: while
+// the inbound queue holds activities accepted at or before the deadline
+// that are not applied yet, its close waits, up to DrainLimit past the
+// deadline.
 func (s *Service) CloseDue(ctx context.Context) ([]int64, error) {
-	ctx = WithPrincipal(ctx, Principal{ID: s.Site.Host, Channel: ledger.ChannelSystem})
-	due, err := s.Store.DueProposals(ctx, s.now())
+	ctx = s.closePrincipal(ctx)
+	now := s.now()
+	due, err := s.Store.DueProposals(ctx, now)
 	if err != nil {
 		return nil, err
 	}
 	var closed []int64
 	for _, num := range due {
+		p, err := s.Store.Proposal(ctx, num)
+		if err != nil {
+			return closed, err
+		}
+		if now.Before(p.ClosesAt.Add(DrainLimit)) {
+			n, err := s.Store.UnprocessedInbound(ctx, p.ClosesAt)
+			if err != nil {
+				return closed, err
+			}
+			if n > 0 {
+				continue // next round
+			}
+		}
 		if _, err := s.CloseProposal(ctx, num); err != nil {
 			// Closed meanwhile by another process (the CLI): not a failure.
 			if errors.Is(err, governance.ErrClosed) || errors.Is(err, governance.ErrNotOpen) {

@@ -27,6 +27,7 @@ type Store interface {
 // transaction.
 type Reader interface {
 	ProposalReader
+	VotingReader
 	// ActorByHandle finds a local actor of any kind, removed ones included,
 	// comparing handles without case.
 	ActorByHandle(ctx context.Context, handle string) (Actor, error)
@@ -94,6 +95,7 @@ type Reader interface {
 type Tx interface {
 	Reader
 	ProposalWriter
+	VotingWriter
 	// InsertActor stores a new actor with its private key (PKCS#8 PEM) and
 	// returns it with its ID. A handle taken by any actor, removed ones
 	// included, is ErrHandleTaken.
