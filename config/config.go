@@ -50,6 +50,7 @@ type Config struct {
 	Federation Federation `toml:"federation"`
 	Witness    Witness    `toml:"witness"`
 	Metrics    Metrics    `toml:"metrics"`
+	Proposals  Proposals  `toml:"proposals"`
 	Dev        Dev        `toml:"dev"`
 
 	// Dir is the absolute path of the folder holding the config file,
@@ -110,6 +111,20 @@ type Witness struct {
 	// append made by the running node).
 	Interval Duration `toml:"interval"`
 }
+
+// Proposals is the [proposals] section: what goes out about proposals.
+type Proposals struct {
+	// CountsEvery is the least time between two Update{Question} of a
+	// proposal's live counts (Mastodon waits three minutes after a vote;
+	// GoToSocial sends one per vote).
+	CountsEvery Duration `toml:"counts_every"`
+}
+
+// Limits on proposals.counts_every.
+const (
+	MinCountsEvery = time.Second
+	MaxCountsEvery = time.Hour
+)
 
 // Metrics is the [metrics] section: Prometheus metrics on their own
 // listener, off the public one.
@@ -206,7 +221,8 @@ func Default() *Config {
 			RatePerHost:  50,
 			BurstPerHost: 500,
 		},
-		Witness: Witness{Interval: Duration{time.Minute}},
+		Witness:   Witness{Interval: Duration{time.Minute}},
+		Proposals: Proposals{CountsEvery: Duration{30 * time.Second}},
 	}
 }
 
@@ -536,6 +552,9 @@ func (c *Config) Validate() error {
 		if c.Metrics.Listen == c.Server.Listen {
 			return bad("metrics.listen", "must differ from server.listen (%s)", c.Server.Listen)
 		}
+	}
+	if d := c.Proposals.CountsEvery.Duration; d < MinCountsEvery || d > MaxCountsEvery {
+		return bad("proposals.counts_every", "must be between %s and %s, not %s", MinCountsEvery, MaxCountsEvery, d)
 	}
 	if d := c.Witness.Interval.Duration; d < MinWitnessInterval || d > MaxWitnessInterval {
 		return bad("witness.interval", "must be between %s and %s, not %s", MinWitnessInterval, MaxWitnessInterval, d)
