@@ -715,7 +715,7 @@ var publicAddresses = map[string]bool{
 
 // create: each Note of a Create (one object, or several in an array) that
 // is addressed to local actors (to, cc, bto, bcc, audience, a Mention tag;
-// or sent to a personal inbox) is stored as received (see insertNotes).
+// or sent to a personal inbox) is stored as received (see createEffect).
 // An object given by id only is fetched from its origin. With a
 // ProposalInbox, a Note that is a poll vote on a local proposal (see
 // pollVote) is a vote instead, not stored as a Note; and a direct Note to
@@ -793,14 +793,20 @@ func (c created) toProposals() bool { return len(c.votes) > 0 || len(c.direct) >
 
 // createEffect is the effect of a Create: its received Notes stored (one
 // stored before is left as it is), then its votes, all in one call, then
-// its direct messages given to the ProposalInbox.
+// its direct messages given to the ProposalInbox: those of Notes stored
+// now (a Note sent again in another Create is not a new message).
 func (p *Processor) createEffect(c created) effect {
 	if len(c.notes) == 0 && !c.toProposals() {
 		return nil
 	}
 	return func(ctx context.Context, t *store.Tx) error {
+		stored := map[string]bool{} // now
 		for _, n := range c.notes {
-			if _, err := t.InsertReceivedNote(ctx, n); err != nil && !errors.Is(err, store.ErrDuplicate) {
+			_, err := t.InsertReceivedNote(ctx, n)
+			switch {
+			case err == nil:
+				stored[n.ObjectID] = true
+			case !errors.Is(err, store.ErrDuplicate):
 				return err
 			}
 		}
@@ -809,7 +815,12 @@ func (p *Processor) createEffect(c created) effect {
 				return fmt.Errorf("votes: %w", err)
 			}
 		}
+		given := map[coop.DirectMessage]bool{}
 		for _, m := range c.direct {
+			if !stored[m.NoteID] || given[m] {
+				continue
+			}
+			given[m] = true
 			if err := p.proposals.ReceiveDirect(ctx, t, m); err != nil {
 				return fmt.Errorf("direct message to %s: %w", m.To.Handle, err)
 			}

@@ -295,6 +295,13 @@ func TestProposalInbox(t *testing.T) {
 			want: calls{Direct: []coop.DirectMessage{{To: coop.Actor{Handle: "coop"}, Account: voter,
 				Text: "@coop psst, this is a direct message.", NoteID: "http://peer.test/users/voter/statuses/01M895P9GYBMG1Z00PB7BGP3JA", AcceptedAt: at}}},
 			notes: []string{"http://peer.test/users/voter/statuses/01M895P9GYBMG1Z00PB7BGP3JA"}},
+		{name: "a direct Note sent again in another Create is not a new message",
+			posts: []post{{file: "gts-create-note-direct.json"}, {file: "gts-create-note-direct.json", edit: func(m map[string]any) {
+				m["id"] = m["id"].(string) + "/again"
+			}}},
+			want: calls{Direct: []coop.DirectMessage{{To: coop.Actor{Handle: "coop"}, Account: voter,
+				Text: "@coop psst, this is a direct message.", NoteID: "http://peer.test/users/voter/statuses/01M895P9GYBMG1Z00PB7BGP3JA", AcceptedAt: at}}},
+			notes: []string{"http://peer.test/users/voter/statuses/01M895P9GYBMG1Z00PB7BGP3JA"}},
 		{name: "a public post mentioning the co-op is no direct message",
 			posts: []post{{file: "gts-create-note-direct.json", edit: func(m map[string]any) {
 				m["object"].(map[string]any)["cc"] = nsPublic
