@@ -26,6 +26,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzBest$$' -fuzztime=$(FUZZTIME) ./federation/negotiate/
 	$(GO) test -run='^$$' -fuzz='^FuzzParseResource$$' -fuzztime=$(FUZZTIME) ./federation/
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeActivity$$' -fuzztime=$(FUZZTIME) ./federation/
+	$(GO) test -run='^$$' -fuzz='^FuzzDecodeVotes$$' -fuzztime=$(FUZZTIME) ./federation/
 	$(GO) test -run='^$$' -fuzz='^FuzzParseSignature$$' -fuzztime=$(FUZZTIME) ./federation/sig/
 	$(GO) test -run='^$$' -fuzz='^FuzzCheckDigest$$' -fuzztime=$(FUZZTIME) ./federation/sig/
 	$(GO) test -run='^$$' -fuzz='^FuzzParseCheckpoint$$' -fuzztime=$(FUZZTIME) ./ledger/

@@ -46,6 +46,11 @@ type ProcessorConfig struct {
 	// of our follows once it is applied (serve backfills a peer then).
 	// It must not block.
 	Accepted func(actorURI string)
+	// Proposals takes the votes on local proposals, the direct messages
+	// to local actors and the boosts of proposals, in the transaction
+	// that applies their activity (see pollVote); nil: a vote is a Note
+	// like any other, and nothing more is done with the rest.
+	Proposals ProposalInbox
 }
 
 // Processor applies the activities the inboxes accepted, from the inbound
@@ -74,6 +79,7 @@ type Processor struct {
 	maxAttempts int
 	exclusive   bool
 	accepted    func(actorURI string)
+	proposals   ProposalInbox
 	wake        chan struct{}
 
 	localMu sync.Mutex
@@ -146,7 +152,7 @@ func NewProcessor(cfg ProcessorConfig) *Processor {
 	p := &Processor{
 		site: cfg.Site, db: cfg.DB, fetcher: cfg.Fetcher, log: cfg.Log, now: cfg.Clock,
 		workers: cfg.Workers, lease: cfg.Lease, poll: cfg.Poll, maxAttempts: cfg.MaxAttempts,
-		exclusive: cfg.Exclusive, accepted: cfg.Accepted,
+		exclusive: cfg.Exclusive, accepted: cfg.Accepted, proposals: cfg.Proposals,
 		wake: make(chan struct{}, 1),
 	}
 	if p.log == nil {
@@ -486,16 +492,18 @@ func (p *Processor) effectOf(ctx context.Context, a activity, in store.Inbound) 
 		eff = p.delete(a)
 		eff, err = p.deleteProject(ctx, a, eff)
 	case "Create":
-		var notes []store.ReceivedNote
-		notes, err = p.create(ctx, a, in)
-		eff = insertNotes(notes)
+		var c created
+		c, err = p.create(ctx, a, in)
+		eff = p.createEffect(c)
+	case "Announce":
+		eff, err = p.boost(ctx, a, in)
 	case "Add":
 		eff, err = p.addProject(ctx, a)
 	case "Remove":
 		eff, err = p.removeProject(ctx, a)
 	default:
-		// Announce, Like and the rest are kept in the inbound table for
-		// later issues, and need nothing now.
+		// Like and the rest are kept in the inbound table for later
+		// issues, and need nothing now.
 	}
 	return eff, err
 }
@@ -707,15 +715,14 @@ var publicAddresses = map[string]bool{
 
 // create: each Note of a Create (one object, or several in an array) that
 // is addressed to local actors (to, cc, bto, bcc, audience, a Mention tag;
-// or sent to a personal inbox) is stored as received (see insertNotes).
-// An object given by id only is fetched from its origin.
-func (p *Processor) create(ctx context.Context, a activity, in store.Inbound) ([]store.ReceivedNote, error) {
-	objs, ok := a.object().([]any)
-	if !ok {
-		objs = []any{a.object()}
-	}
-	var notes []store.ReceivedNote
-	for _, o := range objs {
+// or sent to a personal inbox) is stored as received (see createEffect).
+// An object given by id only is fetched from its origin. With a
+// ProposalInbox, a Note that is a poll vote on a local proposal (see
+// pollVote) is a vote instead, not stored as a Note; and a direct Note to
+// local actors is, besides being stored, a coop.DirectMessage to each.
+func (p *Processor) create(ctx context.Context, a activity, in store.Inbound) (created, error) {
+	var c created
+	for _, o := range createObjects(a) {
 		m, embedded := o.(map[string]any)
 		if !embedded {
 			id := idOf(o)
@@ -727,7 +734,7 @@ func (p *Processor) create(ctx context.Context, a activity, in store.Inbound) ([
 				continue
 			}
 			if err != nil {
-				return nil, err
+				return created{}, err
 			}
 			if m, err = decodeJSON(body); err != nil || str(m, "id") != id || !sameOrigin(final.String(), id) {
 				continue
@@ -739,27 +746,83 @@ func (p *Processor) create(ctx context.Context, a activity, in store.Inbound) ([
 		if by := idsOf(m["attributedTo"]); len(by) > 0 && by[0] != a.Actor {
 			continue
 		}
-		n, err := p.receivedNote(ctx, a, m, in)
-		if err != nil {
-			return nil, err
+		if p.proposals != nil {
+			if v, ok := pollVote(p.site, a, m); ok {
+				exists, err := p.proposalExists(ctx, v.Proposal)
+				if err != nil {
+					return created{}, err
+				}
+				if exists {
+					v.AcceptedAt = in.ReceivedAt
+					c.votes = append(c.votes, v)
+					continue
+				}
+			}
 		}
-		if len(n.RecipientIDs) > 0 {
-			notes = append(notes, n)
+		n, direct, err := p.receivedNote(ctx, a, m, in)
+		if err != nil {
+			return created{}, err
+		}
+		if len(n.RecipientIDs) == 0 {
+			continue
+		}
+		c.notes = append(c.notes, n)
+		if p.proposals == nil || !n.Direct {
+			continue
+		}
+		text := messageText(textOrMap(m, "content"))
+		for _, to := range direct {
+			c.direct = append(c.direct, coop.DirectMessage{To: to, Account: a.Actor, Text: text,
+				NoteID: n.ObjectID, AcceptedAt: in.ReceivedAt})
 		}
 	}
-	return notes, nil
+	return c, nil
 }
 
-// insertNotes is the effect of a Create: its received Notes stored (one
-// stored before is left as it is).
-func insertNotes(notes []store.ReceivedNote) effect {
-	if len(notes) == 0 {
+// created is what a Create brings: Notes to store, votes and direct
+// messages for the ProposalInbox.
+type created struct {
+	notes  []store.ReceivedNote
+	votes  []coop.RemoteVote
+	direct []coop.DirectMessage
+}
+
+// toProposals reports whether a Create's effect calls the ProposalInbox
+// (which may queue deliveries).
+func (c created) toProposals() bool { return len(c.votes) > 0 || len(c.direct) > 0 }
+
+// createEffect is the effect of a Create: its received Notes stored (one
+// stored before is left as it is), then its votes, all in one call, then
+// its direct messages given to the ProposalInbox: those of Notes stored
+// now (a Note sent again in another Create is not a new message).
+func (p *Processor) createEffect(c created) effect {
+	if len(c.notes) == 0 && !c.toProposals() {
 		return nil
 	}
 	return func(ctx context.Context, t *store.Tx) error {
-		for _, n := range notes {
-			if _, err := t.InsertReceivedNote(ctx, n); err != nil && !errors.Is(err, store.ErrDuplicate) {
+		stored := map[string]bool{} // now
+		for _, n := range c.notes {
+			_, err := t.InsertReceivedNote(ctx, n)
+			switch {
+			case err == nil:
+				stored[n.ObjectID] = true
+			case !errors.Is(err, store.ErrDuplicate):
 				return err
+			}
+		}
+		if len(c.votes) > 0 {
+			if err := p.proposals.ReceiveVotes(ctx, t, c.votes); err != nil {
+				return fmt.Errorf("votes: %w", err)
+			}
+		}
+		given := map[coop.DirectMessage]bool{}
+		for _, m := range c.direct {
+			if !stored[m.NoteID] || given[m] {
+				continue
+			}
+			given[m] = true
+			if err := p.proposals.ReceiveDirect(ctx, t, m); err != nil {
+				return fmt.Errorf("direct message to %s: %w", m.To.Handle, err)
 			}
 		}
 		return nil
@@ -769,8 +832,12 @@ func insertNotes(notes []store.ReceivedNote) effect {
 // receivedNote reads a Note and finds its local recipients. Its content
 // is kept cleaned (sanitizeHTML) and its name as plain text; Raw keeps the
 // document as received, for the record, and must never be shown as HTML.
-func (p *Processor) receivedNote(ctx context.Context, a activity, m map[string]any, in store.Inbound) (store.ReceivedNote, error) {
-	n := store.ReceivedNote{
+// names are the live local actors the Note names (addressed or
+// mentioned): a direct Note's are those it is a message to. (The actor of
+// a personal inbox that a Note reached without naming it is a recipient,
+// not one it names.)
+func (p *Processor) receivedNote(ctx context.Context, a activity, m map[string]any, in store.Inbound) (n store.ReceivedNote, names []coop.Actor, err error) {
+	n = store.ReceivedNote{
 		InboundID: in.ID, ActivityID: a.ID, ObjectID: str(m, "id"), ActorURI: a.Actor,
 		Content: sanitizeHTML(textOrMap(m, "content")), InReplyTo: idOf(m["inReplyTo"]), Name: plainText(textOrMap(m, "name")),
 		ReceivedAt: in.ReceivedAt,
@@ -780,7 +847,7 @@ func (p *Processor) receivedNote(ctx context.Context, a activity, m map[string]a
 	}
 	raw, err := json.Marshal(m)
 	if err != nil {
-		return n, err
+		return n, nil, err
 	}
 	n.Raw = raw
 	var addressed []string
@@ -816,7 +883,7 @@ func (p *Processor) receivedNote(ctx context.Context, a activity, m map[string]a
 		// follow the sender.
 		ids, err := p.db.LocalFollowersOf(ctx, a.Actor)
 		if err != nil {
-			return n, err
+			return n, nil, err
 		}
 		for _, id := range ids {
 			if !seen[id] {
@@ -825,7 +892,7 @@ func (p *Processor) receivedNote(ctx context.Context, a activity, m map[string]a
 			}
 		}
 	}
-	asked := map[string]bool{}
+	asked, named := map[string]bool{}, map[int64]bool{}
 	for _, id := range candidates {
 		if asked[id] {
 			continue // to and the Note's to name the same actors
@@ -833,14 +900,19 @@ func (p *Processor) receivedNote(ctx context.Context, a activity, m map[string]a
 		asked[id] = true
 		local, ok, err := p.localActor(ctx, id)
 		if err != nil {
-			return n, err
+			return n, nil, err
 		}
-		if ok && !seen[local.ID] {
+		if !ok || named[local.ID] {
+			continue
+		}
+		named[local.ID] = true
+		names = append(names, local)
+		if !seen[local.ID] {
 			seen[local.ID] = true
 			n.RecipientIDs = append(n.RecipientIDs, local.ID)
 		}
 	}
-	return n, nil
+	return n, names, nil
 }
 
 // textOrMap returns m[k], or the first value of its language map m[k+"Map"].
@@ -881,7 +953,7 @@ type inlineEffect struct {
 	generation uint64         // its value when preparing began
 	eff        effect
 	notes      []store.ReceivedNote // a Create's, which eff stores: they need the row's id
-	wake       bool                 // eff queues deliveries
+	wake       bool                 // eff may queue deliveries
 }
 
 var _ store.InboundEffect = (*inlineEffect)(nil)
@@ -920,11 +992,7 @@ func (p *Processor) inline(ctx context.Context, a activity, in store.Inbound) *i
 		return nil
 	}
 	if a.Type == "Create" {
-		objs, ok := a.object().([]any)
-		if !ok {
-			objs = []any{a.object()}
-		}
-		for _, o := range objs {
+		for _, o := range createObjects(a) {
 			if _, embedded := o.(map[string]any); !embedded {
 				return nil // to fetch: not while the sender waits
 			}
@@ -935,11 +1003,15 @@ func (p *Processor) inline(ctx context.Context, a activity, in store.Inbound) *i
 	var err error
 	if a.Type == "Create" {
 		// effectOf's block check is skipped: the inbox has just made it.
-		if e.notes, err = p.create(ctx, a, in); err == nil {
-			e.eff = insertNotes(e.notes)
+		var c created
+		if c, err = p.create(ctx, a, in); err == nil {
+			e.notes, e.eff = c.notes, p.createEffect(c)
+			// The ProposalInbox may queue deliveries (a poll's counts).
+			e.wake = c.toProposals()
 		}
 	} else {
 		e.eff, err = p.effectOf(ctx, a, in)
+		e.wake = e.wake || a.Type == "Announce" && e.eff != nil
 	}
 	if err != nil {
 		return nil
