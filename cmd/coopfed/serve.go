@@ -92,6 +92,8 @@ func serve(ctx context.Context, e *env, n *node, ln net.Listener) error {
 		// One serve process per database, as for the delivery workers.
 		Exclusive: true,
 		Accepted:  backfill.Request,
+		// Poll votes, link codes and boosts of proposals: the use cases.
+		Proposals: n.svc,
 	})
 	fed := federation.NewServer(federation.Config{
 		Site: s, Store: n.db, Version: version, Log: log,
@@ -217,3 +219,6 @@ func limits(cfg *config.Config) federation.Limits {
 		TrustedProxies: cfg.Server.TrustedProxyPrefixes(),
 	}
 }
+
+// The use cases take what the inboxes accept about proposals.
+var _ federation.ProposalInbox = (*coop.Service)(nil)
