@@ -530,7 +530,10 @@ type ProposalView struct {
 	// are hidden until the close.
 	Counts   *governance.Outcome
 	Refusals []StoredRefusal
-	Outcome  *StoredOutcome
+	// Strangers counts the refused votes of accounts that are no
+	// member's, by reason (those after the close apart).
+	Strangers []StrangerRefusal
+	Outcome   *StoredOutcome
 }
 
 // ShowProposal returns proposal num as shown.
@@ -555,6 +558,9 @@ func (s *Service) proposalView(ctx context.Context, r Reader, num int64) (Propos
 		return ProposalView{}, err
 	}
 	v.Refusals = stored
+	if v.Strangers, err = r.StrangerRefusals(ctx, num); err != nil {
+		return ProposalView{}, err
+	}
 	voters := map[string]bool{}
 	for _, b := range ballots {
 		voters[b.Voter] = true

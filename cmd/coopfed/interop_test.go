@@ -34,7 +34,18 @@ func startNamedNode(t *testing.T, host string, devHosts map[string]string) (*nod
 	return startNodeOn(t, ln, host, devHosts)
 }
 
-func startNodeOn(t *testing.T, ln net.Listener, host string, devHosts map[string]string) (*node, coop.Site) {
+// startNodeTuned is startNode with the node's settings changed by tune
+// before it serves.
+func startNodeTuned(t *testing.T, tune func(*node)) (*node, coop.Site) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return startNodeOn(t, ln, "", nil, tune)
+}
+
+func startNodeOn(t *testing.T, ln net.Listener, host string, devHosts map[string]string, tune ...func(*node)) (*node, coop.Site) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(coop.AsAdmin(context.Background()))
 	addr := ln.Addr().String()
@@ -48,6 +59,9 @@ func startNodeOn(t *testing.T, ln net.Listener, host string, devHosts map[string
 	n, err := openNode(ctx, dir+"/"+configFile)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, f := range tune {
+		f(n)
 	}
 	done := make(chan error, 1)
 	var out syncBuffer
