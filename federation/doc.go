@@ -31,6 +31,12 @@
 //     (Follow, Undo{Follow}, Accept/Reject of our follows, Update and Delete
 //     of remote actors, Create{Note} to local actors) from the database,
 //     crash-safe by lease — process.go;
+//   - the proposals' inbound side: Mastodon-style poll votes
+//     (Create{Note{name, inReplyTo}} replying to a local proposal, no
+//     content; one per option, or several Notes in one Create), direct
+//     messages (link codes) and boosts of proposals, handed to a
+//     ProposalInbox (coop.Service) in the transaction that applies their
+//     activity — votes.go;
 //   - blocked domains and accounts: 403 on their inbox POSTs before any
 //     signature work or fetch, nothing fetched from them, nothing delivered
 //     to them — blocks.go;
