@@ -2,10 +2,13 @@ package federation
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"html"
 	"maps"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +20,7 @@ import (
 	"github.com/coopfed/coopfed/store"
 	"github.com/go-fed/activity/streams"
 	"github.com/go-fed/activity/streams/vocab"
+	"github.com/gorilla/mux"
 )
 
 // A proposal goes out as a Mastodon poll where a poll can say what it
@@ -663,4 +667,44 @@ func (p *Publisher) PublishDirect(ctx context.Context, tx coop.Tx, from coop.Act
 		return err
 	}
 	return tx.EnqueueDeliveries(ctx, from.ID, post.ActivityID(p.site), body, inboxesOf(nil, rs), at)
+}
+
+// serveProposal answers GET /proposals/{num} for ActivityPub clients: the
+// proposal's Question (or Note) with its counts now.
+func (s *Server) serveProposal(w http.ResponseWriter, r *http.Request) {
+	raw := mux.Vars(r)["num"]
+	num, err := strconv.ParseInt(raw, 10, 64)
+	var v coop.ProposalView
+	if err == nil && num > 0 {
+		v, err = s.proposals(r.Context(), num)
+	} else {
+		err = coop.ErrNotFound
+	}
+	switch {
+	case errors.Is(err, coop.ErrNotFound):
+		w.Header().Set("Vary", "Accept")
+		failJSON(w, http.StatusNotFound, fmt.Sprintf("no proposal %s on this node", quote(raw)))
+		return
+	case err != nil:
+		s.serverError(w, r, err)
+		return
+	}
+	body, err := proposalDocument(s.site, v)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	sum := sha256.Sum256(body)
+	etag := `"` + hex.EncodeToString(sum[:12]) + `"`
+	h := w.Header()
+	h.Set("Vary", "Accept")
+	h.Set("ETag", etag)
+	// The counts move with every vote: a cache must ask again each time.
+	h.Set("Cache-Control", "public, max-age=0, must-revalidate")
+	if etagMatches(r.Header.Get("If-None-Match"), etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	writeJSON(w, http.StatusOK, contentTypeAP, body)
 }

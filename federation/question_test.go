@@ -428,3 +428,77 @@ func TestProposalDeliveries(t *testing.T) {
 		}
 	})
 }
+
+// TestProposalNegotiation: the page of a proposal serves its Question to
+// ActivityPub clients, with the counts now, and the page to browsers.
+func TestProposalNegotiation(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	now := t0.Add(24 * time.Hour)
+	svc := &coop.Service{Store: f.db, Site: testSite, Clock: func() time.Time { return now }}
+	p, err := svc.OpenProposal(coop.AsAdmin(ctx), coop.NewProposal{Group: coop.CoopGroup, Title: "Adopt the tool", Body: "Shall we?",
+		Options: []governance.Option{{Key: "yes", Label: "Yes"}, {Key: "no", Label: "No"}}, Method: governance.SingleChoice,
+		ClosesIn: time.Hour, Quorum: governance.Ratio{Num: 1, Den: 2}, Threshold: governance.Majority})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := strings.TrimPrefix(testSite.ProposalURL(p.Num), testSite.Base())
+	totals := func(t *testing.T, m map[string]any) []float64 {
+		t.Helper()
+		var out []float64
+		for _, o := range m["oneOf"].([]any) {
+			out = append(out, o.(map[string]any)["replies"].(map[string]any)["totalItems"].(float64))
+		}
+		return out
+	}
+	for _, tt := range []struct {
+		name   string
+		accept []string
+		json   bool
+	}{
+		{"Mastodon gets the Question", []string{"Accept", acceptMastodon}, true},
+		{"GoToSocial gets the Question", []string{"Accept", acceptGoToSocial}, true},
+		{"Fedify gets the Question", []string{"Accept", acceptFedify}, true},
+		{"a browser gets the page", []string{"Accept", acceptFirefox}, false},
+		{"no Accept gets the page", nil, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w := f.get(t, path, tt.accept...)
+			wantStatus(t, w, 200)
+			isJSON := strings.HasPrefix(w.Header().Get("Content-Type"), "application/activity+json")
+			if isJSON != tt.json {
+				t.Fatalf("JSON = %v, want %v: %s", isJSON, tt.json, w.Body)
+			}
+			if !isJSON {
+				if w.Body.String() != pageHTML {
+					t.Fatalf("page = %s", w.Body)
+				}
+				return
+			}
+			wantHeader(t, w, "Vary", "Accept")
+			m := decode(t, w.Body.Bytes())
+			if m["type"] != "Question" || m["id"] != testSite.ProposalURL(p.Num) || m["attributedTo"] != testSite.ActorID("coop") {
+				t.Fatalf("document: %s", w.Body)
+			}
+			roundTrip(t, w.Body.Bytes(), "Question")
+		})
+	}
+	t.Run("the counts are those of now", func(t *testing.T) {
+		if got := totals(t, decode(t, f.get(t, path, "Accept", acceptMastodon).Body.Bytes())); !slices.Equal(got, []float64{0, 0}) {
+			t.Fatalf("totals before the vote = %v", got)
+		}
+		alice := coop.WithPrincipal(ctx, coop.Principal{ID: testSite.ActorID("alice"), Channel: "cli"})
+		if _, err := svc.Vote(alice, p.Num, []string{"yes"}); err != nil {
+			t.Fatal(err)
+		}
+		m := decode(t, f.get(t, path, "Accept", acceptMastodon).Body.Bytes())
+		if got := totals(t, m); !slices.Equal(got, []float64{1, 0}) || m["votersCount"] != 1.0 {
+			t.Fatalf("totals after the vote = %v, voters %v", got, m["votersCount"])
+		}
+	})
+	t.Run("an unknown proposal is 404", func(t *testing.T) {
+		w := f.get(t, "/proposals/999", "Accept", acceptMastodon)
+		wantError(t, w, 404, "no proposal")
+		wantHeader(t, w, "Vary", "Accept")
+	})
+}
