@@ -400,7 +400,9 @@ func (p *Publisher) audienceInboxes(ctx context.Context, tx coop.Tx, group coop.
 
 // PublishProposalCounts implements coop.Publisher.
 func (p *Publisher) PublishProposalCounts(ctx context.Context, tx coop.Tx, group coop.Actor, v coop.ProposalView, audience []string, at time.Time) error {
-	if !isPoll(v) {
+	// A Note proposal has no counts to show; hidden counts have nothing
+	// new to show until the close (PublishOutcome).
+	if !isPoll(v) || v.Counts == nil {
 		return nil
 	}
 	if err := proposalGroup(group, v); err != nil {
@@ -535,6 +537,12 @@ func decisionHTML(site coop.Site, v coop.ProposalView) string {
 	line := ""
 	if len(counts) > 0 {
 		line = strings.Join(counts, " · ") + ". "
+		switch v.Method {
+		case governance.InstantRunoff, governance.Schulze:
+			line = "First preferences: " + line
+		case governance.Score:
+			line = "Total scores: " + line
+		}
 	}
 	quorum := "met"
 	if !o.Quorum.Met {

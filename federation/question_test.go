@@ -370,9 +370,12 @@ func TestProposalDeliveries(t *testing.T) {
 			t.Fatalf("counts went into the outbox")
 		}
 	})
-	t.Run("a Note proposal sends no counts", func(t *testing.T) {
+	t.Run("a Note proposal, or hidden counts, send no counts", func(t *testing.T) {
 		ranked := testProposal(t, governance.InstantRunoff, false, false)
-		write(t, func(tx *store.Tx) error { return pub.PublishProposalCounts(ctx, tx, group, ranked, audience, t0) })
+		hidden := testProposal(t, governance.Consent, true, false)
+		for _, v := range []coop.ProposalView{ranked, hidden} {
+			write(t, func(tx *store.Tx) error { return pub.PublishProposalCounts(ctx, tx, group, v, audience, t0) })
+		}
 		if got, _ := queued(t); len(got) != 0 {
 			t.Fatalf("queued %v", got)
 		}
