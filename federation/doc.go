@@ -48,7 +48,9 @@
 //     multiple choice, consent) or a Create{Note} (ranked, score) from the
 //     group that decides, Update{Question}s with the live counts, the
 //     final Update and a Note announcing the decision with coop:decision,
-//     and direct messages from a local actor — question.go;
+//     and direct messages from a local actor; the Question (or Note) with
+//     its counts now served at the proposal's page to ActivityPub
+//     clients — question.go;
 //   - projects that travel between federation members (Add to
 //     coop:projects, Update{Group}) — projects.go; and the backfill from
 //     members' outboxes and coop:projects — backfill.go.

@@ -234,6 +234,9 @@ func proposalObject(site coop.Site, v coop.ProposalView) (map[string]any, error)
 		if known {
 			counts, voters = coop.PollCounts(v.Proposal.Proposal, *v.Counts)
 		}
+		// A proposal has two options or more (governance's Validate), so
+		// streams writes oneOf/anyOf as a list, which Mastodon requires
+		// (a single one would be written bare).
 		var add func(vocab.ActivityStreamsNote)
 		if v.Method == governance.Approval {
 			p := streams.NewActivityStreamsAnyOfProperty()
