@@ -330,7 +330,12 @@ func pageDocument(id string, maxID int64, page coop.Page) ([]byte, error) {
 // marshalDocument sets the @context and encodes m. HTML characters stay as
 // they are (summaries are HTML), which JSON allows.
 func marshalDocument(m map[string]any) ([]byte, error) {
-	m["@context"] = documentContext
+	return encodeDocument(m, documentContext)
+}
+
+// encodeDocument is marshalDocument with another @context.
+func encodeDocument(m map[string]any, context []any) ([]byte, error) {
+	m["@context"] = context
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)

@@ -50,6 +50,13 @@
 //   - the Publisher (coop.Publisher): posts as Create{Note}, Follow, Undo,
 //     Accept/Reject, Update of an actor, recorded and queued for delivery
 //     in the use case's transaction — publish.go, note.go;
+//   - proposals as Mastodon polls: a Create{Question} (single choice,
+//     multiple choice, consent) or a Create{Note} (ranked, score) from the
+//     group that decides, Update{Question}s with the live counts, the
+//     final Update and a Note announcing the decision with coop:decision,
+//     and direct messages from a local actor; the Question (or Note) with
+//     its counts now served at the proposal's page to ActivityPub
+//     clients — question.go;
 //   - projects that travel between federation members (Add to
 //     coop:projects, Update{Group}) — projects.go; and the backfill from
 //     members' outboxes and coop:projects — backfill.go.

@@ -76,6 +76,7 @@ func newRouter(s *Server) *mux.Router {
 	}
 	r.HandleFunc("/users/{handle}", page).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/@{handle}", page).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/proposals/{num:[0-9]+}", page).Methods(http.MethodGet, http.MethodHead)
 	return r
 }
 

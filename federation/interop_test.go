@@ -3,6 +3,7 @@ package federation
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -13,7 +14,9 @@ import (
 
 	"github.com/coopfed/coopfed/coop"
 	"github.com/coopfed/coopfed/federation/sig"
+	"github.com/coopfed/coopfed/governance"
 	"github.com/coopfed/coopfed/testpeer"
+	"github.com/google/go-cmp/cmp"
 )
 
 // TestFedifySignsIntoOurInbox: the Fedify peer's signed Create{Note}s,
@@ -175,6 +178,95 @@ func TestFedifySignsIntoOurInbox(t *testing.T) {
 		n.process(t)
 		if fs, _ := n.db.Followers(ctx, n.ids["coop"]); len(fs) != 0 {
 			t.Fatalf("followers after Undo = %+v", fs)
+		}
+	})
+}
+
+// TestFedifyReadsQuestion: the Fedify peer, looking a proposal up at its
+// page as a Mastodon user pasting its URL would, gets a Question that it
+// parses with its own vocabulary, with the options in order and the
+// counts now; a ranked proposal is a Note.
+func TestFedifyReadsQuestion(t *testing.T) {
+	peer := testpeer.Start(t)
+	ctx := context.Background()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	site := coop.Site{Scheme: "http", Host: ln.Addr().String()}
+	n := newInboxNode(t, site, nodeOptions{real: true}, "alice", "bob")
+	hs := httptest.NewUnstartedServer(n.router)
+	hs.Listener.Close()
+	hs.Listener = ln
+	hs.Start()
+	t.Cleanup(hs.Close)
+	svc := &coop.Service{Store: n.db, Site: site}
+	open := func(t *testing.T, method governance.Method) coop.Proposal {
+		t.Helper()
+		p, err := svc.OpenProposal(coop.AsAdmin(ctx), coop.NewProposal{Group: coop.CoopGroup, Title: "Adopt the tool",
+			Body: "Shall we **adopt** it?", Method: method, ClosesIn: time.Hour, Quorum: governance.Ratio{Num: 1, Den: 2},
+			Threshold: governance.Majority,
+			Options:   []governance.Option{{Key: "yes", Label: "Yes"}, {Key: "later", Label: "Later"}, {Key: "no", Label: "No"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	vote := func(t *testing.T, handle string, num int64, args ...string) {
+		t.Helper()
+		pr := coop.WithPrincipal(ctx, coop.Principal{ID: site.ActorID(handle), Channel: "cli"})
+		if _, err := svc.Vote(pr, num, args); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	t.Run("a single choice proposal is a Question with its options and counts", func(t *testing.T) {
+		p := open(t, governance.SingleChoice)
+		vote(t, "alice", p.Num, "yes")
+		vote(t, "bob", p.Num, "no")
+		got, err := peer.Lookup(site.ProposalURL(p.Num))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Type != "Question" || got.ID != site.ProposalURL(p.Num) {
+			t.Fatalf("Fedify read a %s %s:\n%s", got.Type, got.ID, got.Raw)
+		}
+		// Fedify's own compacted JSON-LD of what it parsed.
+		var raw struct {
+			OneOf []struct {
+				Type    string `json:"type"`
+				Name    string `json:"name"`
+				Replies struct {
+					TotalItems int `json:"totalItems"`
+				} `json:"replies"`
+			} `json:"oneOf"`
+			VotersCount int    `json:"votersCount"`
+			EndTime     string `json:"endTime"`
+		}
+		if err := json.Unmarshal(got.Raw, &raw); err != nil {
+			t.Fatalf("%v: %s", err, got.Raw)
+		}
+		type option struct {
+			Name  string
+			Count int
+		}
+		var opts []option
+		for _, o := range raw.OneOf {
+			opts = append(opts, option{o.Name, o.Replies.TotalItems})
+		}
+		want := []option{{"Yes", 1}, {"Later", 0}, {"No", 1}}
+		if diff := cmp.Diff(want, opts); diff != "" || raw.VotersCount != 2 || raw.EndTime == "" {
+			t.Fatalf("Fedify's Question (-want +got):\n%s\nvotersCount %d endTime %q\n%s", diff, raw.VotersCount, raw.EndTime, got.Raw)
+		}
+	})
+	t.Run("a ranked proposal is a Note", func(t *testing.T) {
+		p := open(t, governance.InstantRunoff)
+		got, err := peer.Lookup(site.ProposalURL(p.Num))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Type != "Note" || got.ID != site.ProposalURL(p.Num) {
+			t.Fatalf("Fedify read a %s %s:\n%s", got.Type, got.ID, got.Raw)
 		}
 	})
 }

@@ -27,6 +27,14 @@ type Post struct {
 	Mentions  []Mention
 	Direct    bool // only the mentioned actors see it, as a direct message
 	InReplyTo string
+	// ContentHTML, when set, is the Note's content as is, instead of Text
+	// rendered: for documents this package writes itself (a proposal's
+	// decision), never for what someone typed.
+	ContentHTML string
+	// CC are more actors addressed, without a mention: Mastodon takes a
+	// public post delivered to a server where nobody follows its author
+	// only when it addresses someone there.
+	CC        []string
 	Published time.Time
 	// Serial makes the ids unique: the Note is /users/NAME/notes/SERIAL
 	// and its Create that id + "/activity".
@@ -134,6 +142,17 @@ func continuesHandle(rest string) bool {
 // noteActivity renders a post as the Create{Note} that is stored in the
 // outbox and delivered.
 func noteActivity(site coop.Site, p Post) ([]byte, error) {
+	m, err := noteCreate(site, p)
+	if err != nil {
+		return nil, err
+	}
+	return marshalDocument(m)
+}
+
+// noteCreate is noteActivity's Create{Note} as serialized, before its
+// @context: a caller may add extension properties to the Note
+// (m["object"]).
+func noteCreate(site coop.Site, p Post) (map[string]any, error) {
 	if p.Serial == "" {
 		return nil, fmt.Errorf("federation: post by %q has no serial", p.Author.Handle)
 	}
@@ -153,6 +172,9 @@ func noteActivity(site coop.Site, p Post) ([]byte, error) {
 		for _, m := range p.Mentions {
 			cc.AppendIRI(u.parse(m.Actor))
 		}
+		for _, a := range p.CC {
+			cc.AppendIRI(u.parse(a))
+		}
 	}
 
 	note := streams.NewActivityStreamsNote()
@@ -161,7 +183,11 @@ func noteActivity(site coop.Site, p Post) ([]byte, error) {
 	attributed.AppendIRI(u.parse(actor))
 	note.SetActivityStreamsAttributedTo(attributed)
 	content := streams.NewActivityStreamsContentProperty()
-	content.AppendXMLSchemaString(noteHTML(p))
+	if p.ContentHTML != "" {
+		content.AppendXMLSchemaString(p.ContentHTML)
+	} else {
+		content.AppendXMLSchemaString(noteHTML(p))
+	}
 	note.SetActivityStreamsContent(content)
 	published := streams.NewActivityStreamsPublishedProperty()
 	published.Set(p.Published.UTC().Truncate(time.Second))
@@ -213,5 +239,5 @@ func noteActivity(site coop.Site, p Post) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("federation: serialize post: %w", err)
 	}
-	return marshalDocument(m)
+	return m, nil
 }

@@ -288,27 +288,3 @@ func (p *Publisher) PublishFollowAnswer(ctx context.Context, tx coop.Tx, a coop.
 	}
 	return tx.EnqueueDeliveries(ctx, a.ID, id, body, []string{follower.Inbox}, at)
 }
-
-// The proposal methods below are the contract of issue 7; they are
-// replaced by the real documents (question.go) in the same session.
-var errProposalsNotPublished = errors.New("federation: proposals are not published yet")
-
-// PublishProposal implements coop.Publisher.
-func (p *Publisher) PublishProposal(ctx context.Context, tx coop.Tx, group coop.Actor, v coop.ProposalView, at time.Time) error {
-	return errProposalsNotPublished
-}
-
-// PublishProposalCounts implements coop.Publisher.
-func (p *Publisher) PublishProposalCounts(ctx context.Context, tx coop.Tx, group coop.Actor, v coop.ProposalView, audience []string, at time.Time) error {
-	return errProposalsNotPublished
-}
-
-// PublishOutcome implements coop.Publisher.
-func (p *Publisher) PublishOutcome(ctx context.Context, tx coop.Tx, group coop.Actor, v coop.ProposalView, audience []string, at time.Time) error {
-	return errProposalsNotPublished
-}
-
-// PublishDirect implements coop.Publisher.
-func (p *Publisher) PublishDirect(ctx context.Context, tx coop.Tx, from coop.Actor, to []string, text string, at time.Time) error {
-	return errProposalsNotPublished
-}

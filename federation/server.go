@@ -53,6 +53,11 @@ type Config struct {
 	// that it did not apply: (*Processor).Wake, so that it is processed
 	// at once; and after one it applied that queued deliveries.
 	Wake func()
+	// Proposals reads a proposal as shown (coop.Service.ShowProposal),
+	// for its Question served at its page. Nil: a coop.Service reading
+	// Store, when Store is a coop.Store (*store.DB is); else proposals
+	// are not served.
+	Proposals func(ctx context.Context, num int64) (coop.ProposalView, error)
 	// Processor, when set, is the processor of DB's inbound queue: an
 	// inbox then prepares each activity that needs nothing fetched as the
 	// processor would, and stores it applied, in one transaction (see
@@ -91,6 +96,8 @@ type Server struct {
 	wake     func()
 	proc     *Processor
 	limits   Limits
+
+	proposals func(ctx context.Context, num int64) (coop.ProposalView, error) // see question.go
 }
 
 // NewServer builds a Server.
@@ -122,6 +129,12 @@ func NewServer(cfg Config) *Server {
 		s.fetcher = NewFetcher(FetcherConfig{Site: cfg.Site, DB: cfg.DB, DevHosts: cfg.DevHosts, DevMode: cfg.DevMode,
 			Clock: cfg.Clock, Log: cfg.Log})
 	}
+	s.proposals = cfg.Proposals
+	if st, ok := cfg.Store.(coop.Store); ok && s.proposals == nil {
+		// Reading a proposal is a use case of coop's (the tally while
+		// open, the stored outcome once closed): ask it, read-only.
+		s.proposals = (&coop.Service{Store: st, Site: cfg.Site, Clock: cfg.Clock}).ShowProposal
+	}
 	s.hostMetaXML, s.hostMetaJSON = hostMeta(cfg.Site)
 	s.nodeInfoLinks = nodeInfoLinks(cfg.Site)
 	return s
@@ -142,6 +155,12 @@ func (s *Server) Routes(r *mux.Router) {
 	r.HandleFunc("/nodeinfo/2.1", l(s.serveNodeInfo)).Methods(get...)
 	r.HandleFunc("/users/{handle}", l(s.serveActor)).Methods(get...).MatcherFunc(wantsActivityPub(false))
 	r.HandleFunc("/@{handle}", l(s.serveActor)).Methods(get...).MatcherFunc(wantsActivityPub(true))
+	if s.proposals != nil {
+		// The page of a proposal is its Question's id: ActivityPub clients
+		// get the Question (Mastodon refetches it for the counts), anyone
+		// else the page registered after.
+		r.HandleFunc("/proposals/{num:[0-9]+}", l(s.serveProposal)).Methods(get...).MatcherFunc(wantsActivityPub(true))
+	}
 	r.HandleFunc("/users/{handle}/{collection:outbox|followers|following|members|federation|projects}", l(s.serveCollection)).Methods(get...)
 	if s.db != nil {
 		r.HandleFunc("/users/{handle}/inbox", l(s.serveInbox)).Methods(http.MethodPost)

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/coopfed/coopfed/coop"
+	"github.com/coopfed/coopfed/markup"
 	"github.com/gorilla/mux"
 )
 
@@ -17,7 +18,7 @@ import (
 var pageNames = []string{"home", "actor", "error", "proposal"}
 
 func parsePages() (map[string]*template.Template, error) {
-	funcs := template.FuncMap{"paragraphs": paragraphs}
+	funcs := template.FuncMap{"paragraphs": paragraphs, "markdown": markdown}
 	pages := map[string]*template.Template{}
 	for _, name := range pageNames {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
@@ -38,6 +39,12 @@ func paragraphs(s string) []string {
 		}
 	}
 	return out
+}
+
+// markdown renders Markdown (a proposal's body) as sanitized HTML: the
+// same HTML its Question carries to other servers.
+func markdown(s string) template.HTML {
+	return template.HTML(markup.HTML(s)) // markup.HTML sanitizes: safe to mark
 }
 
 // Page is what every page's layout shows.

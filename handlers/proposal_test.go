@@ -24,7 +24,7 @@ func TestProposalPage(t *testing.T) {
 	alice := coop.WithPrincipal(context.Background(), coop.Principal{ID: "https://coop.example/users/alice", Channel: ledger.ChannelCLI})
 	open := func(hide bool) coop.Proposal {
 		t.Helper()
-		p, err := f.svc.OpenProposal(admin, coop.NewProposal{Group: coop.CoopGroup, Title: "Adopt the <tool>", Body: "Shall we?\n\nYes & no.",
+		p, err := f.svc.OpenProposal(admin, coop.NewProposal{Group: coop.CoopGroup, Title: "Adopt the <tool>", Body: "Shall **we**?\n\nYes & no.\n\n- see [the tool](https://tool.example/)\n\n<script>alert(1)</script> [x](javascript:alert(2))",
 			Options: []governance.Option{{Key: "yes", Label: "Yes"}, {Key: "no", Label: "No"}}, Method: governance.SingleChoice,
 			ClosesIn: time.Hour, Quorum: governance.Ratio{Num: 1, Den: 2}, Threshold: governance.Majority, HideCounts: hide})
 		if err != nil {
@@ -50,9 +50,18 @@ func TestProposalPage(t *testing.T) {
 
 	path := strings.TrimPrefix(f.svc.Site.ProposalURL(p.Num), "https://coop.example")
 	code, body := get(path)
-	for _, want := range []string{"Adopt the &lt;tool&gt;", "Yes &amp; no.", "Counts so far", "<td>yes</td><td>1</td>", "Example Co-op"} {
+	for _, want := range []string{"Adopt the &lt;tool&gt;", "<p>Shall <strong>we</strong>?</p>", "<p>Yes &amp; no.</p>",
+		`<li>see <a href="https://tool.example/" rel="nofollow noopener" target="_blank">the tool</a></li>`,
+		"Counts so far", "<td>yes</td><td>1</td>", "Example Co-op"} {
 		if code != 200 || !strings.Contains(body, want) {
 			t.Fatalf("open proposal page: %d, lacks %q:\n%s", code, want, body)
+		}
+	}
+	// The body is Markdown rendered and sanitized: no script, no
+	// javascript: link, and its HTML is not escaped twice.
+	for _, bad := range []string{"<script", "alert(1)", "javascript:", "&lt;p&gt;", "&lt;strong&gt;"} {
+		if strings.Contains(body, bad) {
+			t.Fatalf("open proposal page holds %q:\n%s", bad, body)
 		}
 	}
 	code, body = get(strings.TrimPrefix(f.svc.Site.ProposalURL(hidden.Num), "https://coop.example"))
