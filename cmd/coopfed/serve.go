@@ -114,7 +114,7 @@ func serve(ctx context.Context, e *env, n *node, ln net.Listener) error {
 	})
 	// The scheduler: proposals closed at their deadline, and on start
 	// those whose deadline passed while the node was down.
-	sched := &proposalCloser{svc: n.svc, log: log.With("component", "scheduler"), poll: 30 * time.Second,
+	sched := &proposalCloser{svc: n.svc, log: log.With("component", "scheduler"), poll: 5 * time.Second,
 		countsEvery: n.cfg.Proposals.CountsEvery.Duration}
 	met := newMetrics(n.db)
 	n.svc.OnEvidence = func(e coop.LogEvidence) {
