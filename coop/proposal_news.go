@@ -142,6 +142,41 @@ func (s *Service) announceOutcome(ctx context.Context, tx Tx, num int64) error {
 	return s.notify(ctx, tx, v, NoticeOutcome, nil, fmt.Sprintf("Proposal %q closed: %s.\n%s", v.Title, OutcomeSummary(v), v.URL))
 }
 
+// announceWithdrawn tells the followers and the audience that a
+// proposal was withdrawn: its poll closes (a final Update{Question}) and
+// a Note says there is no decision. The outcome is not stored: a
+// withdrawn proposal has none; the one sent is the tally at the
+// withdrawal, which says "withdrawn".
+func (s *Service) announceWithdrawn(ctx context.Context, tx Tx, num, logIndex int64) error {
+	if s.Publisher == nil {
+		return nil
+	}
+	v, err := s.proposalView(ctx, tx, num)
+	if err != nil {
+		return err
+	}
+	ballots, refusals, _, err := tallyInputs(ctx, tx, num)
+	if err != nil {
+		return err
+	}
+	o := governance.Tally(v.Proposal.Proposal, ballots, refusals)
+	l, err := tx.OpenLog(ctx)
+	if err != nil {
+		return err
+	}
+	v.Outcome = &StoredOutcome{Outcome: o, LogID: l.ID, LogIndex: logIndex, Closed: s.now()}
+	v.Counts = &v.Outcome.Outcome
+	g, err := groupOf(ctx, tx, v.Proposal)
+	if err != nil {
+		return err
+	}
+	audience, err := tx.ProposalAudience(ctx, num)
+	if err != nil {
+		return err
+	}
+	return s.Publisher.PublishOutcome(ctx, tx, g, v, audience, s.now())
+}
+
 // OutcomeSummary says in a few words what a closed proposal decided.
 func OutcomeSummary(v ProposalView) string {
 	if v.Outcome == nil {

@@ -109,21 +109,28 @@ func (s *Service) OpenProposal(ctx context.Context, n NewProposal) (Proposal, er
 		if err != nil {
 			return err
 		}
-		if pr.ID != AdminPrincipal {
-			_, isMember, err := s.principalMember(ctx, tx, pr)
+		// The operator acting for a member opens it as that member's
+		// proposal (the record names both); the operator alone is the
+		// proposer of its own.
+		proposer := pr.ID
+		if pr.For != "" {
+			proposer = pr.For
+		}
+		if proposer != AdminPrincipal {
+			_, isMember, err := s.principalMember(ctx, tx, Principal{ID: proposer})
 			if err != nil {
 				return err
 			}
 			if !isMember {
 				return fmt.Errorf("%w: only the co-op's members open proposals", ErrNotAllowed)
 			}
-			if elig == governance.ProjectMaintainers && !contains(voters, pr.ID) {
+			if elig == governance.ProjectMaintainers && !contains(voters, proposer) {
 				return fmt.Errorf("%w: only a maintainer of %q opens its proposals", ErrNotAllowed, n.Group)
 			}
 		}
 		now := s.now()
 		gp := governance.Proposal{
-			ID: "new", Title: strings.TrimSpace(n.Title), Body: n.Body, Proposer: pr.ID,
+			ID: "new", Title: strings.TrimSpace(n.Title), Body: n.Body, Proposer: proposer,
 			Options: n.Options, Method: n.Method, ScoreMin: n.ScoreMin, ScoreMax: n.ScoreMax,
 			ClosesAt: now.Add(n.ClosesIn), Quorum: n.Quorum, Threshold: n.Threshold,
 			Eligibility: elig, HideCounts: n.HideCounts,
@@ -252,8 +259,8 @@ func (s *Service) Vote(ctx context.Context, num int64, args []string) (VoteResul
 // deadline; only its proposer may.
 func (s *Service) WithdrawProposal(ctx context.Context, num int64) (Proposal, error) {
 	return s.changeProposal(ctx, num, "withdraw", func(tx Tx, p Proposal, pr Principal, now time.Time) (Proposal, event, error) {
-		if pr.ID != p.Proposer {
-			return p, event{}, fmt.Errorf("%w: only the proposer withdraws a proposal", ErrNotAllowed)
+		if pr.ID != p.Proposer && pr.For != p.Proposer {
+			return p, event{}, fmt.Errorf("%w: only the proposer withdraws a proposal (or the operator for them, with --for)", ErrNotAllowed)
 		}
 		gp, err := p.Withdraw(now)
 		if err != nil {
@@ -310,10 +317,14 @@ func (s *Service) changeProposal(ctx context.Context, num int64, what string,
 			return err
 		}
 		ev.Subject = s.Site.ProposalURL(num)
-		if _, err := s.logEvent(ctx, tx, ev); err != nil {
+		idx, err := s.logEvent(ctx, tx, ev)
+		if err != nil {
 			return err
 		}
 		out = p
+		if p.State == governance.Withdrawn {
+			return s.announceWithdrawn(ctx, tx, num, idx)
+		}
 		return nil
 	})
 	if err != nil {

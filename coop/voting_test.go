@@ -409,3 +409,56 @@ func TestCloseDrainsInbound(t *testing.T) {
 		}
 	})
 }
+
+func TestOperatorActsForAMember(t *testing.T) {
+	s, _, _ := votingNode(t)
+	ctx := context.Background()
+	forAlice := coop.WithPrincipal(ctx, coop.Principal{ID: coop.AdminPrincipal, Channel: ledger.ChannelCLI, For: s.Site.ActorID("alice")})
+	p, err := s.OpenProposal(forAlice, yesNo("coop"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Proposer != s.Site.ActorID("alice") {
+		t.Fatalf("proposer %s", p.Proposer)
+	}
+	l, err := s.Store.OpenLog(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := s.Store.(*store.DB).LogRecords(ctx, l.ID, l.Size-1, l.Size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := ledger.ParseRecord(raw[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Type != "proposal.opened" || rec.Principal != coop.AdminPrincipal || !strings.Contains(string(raw[0]), `"on_behalf_of":"`+s.Site.ActorID("alice")+`"`) {
+		t.Fatalf("record %s", raw[0])
+	}
+	if _, err := s.Vote(forAlice, p.Num, []string{"yes"}); !errors.Is(err, coop.ErrNotAllowed) {
+		t.Fatalf("the operator voted for alice: %v", err)
+	}
+	forBob := coop.WithPrincipal(ctx, coop.Principal{ID: coop.AdminPrincipal, Channel: ledger.ChannelCLI, For: s.Site.ActorID("bob")})
+	if _, err := s.WithdrawProposal(forBob, p.Num); !errors.Is(err, coop.ErrNotAllowed) {
+		t.Fatalf("withdrawn for bob, who did not propose it: %v", err)
+	}
+	if _, err := s.WithdrawProposal(forAlice, p.Num); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestWithdrawalClosesThePoll(t *testing.T) {
+	s, _, pub := votingNode(t)
+	p, err := s.OpenProposal(as(s, "alice"), yesNo("coop"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub.take()
+	if _, err := s.WithdrawProposal(as(s, "alice"), p.Num); err != nil {
+		t.Fatal(err)
+	}
+	if got := pub.take(); len(got) != 1 || !strings.HasPrefix(got[0], "outcome coop "+p.ID) {
+		t.Fatalf("sent %q", got)
+	}
+}

@@ -58,3 +58,24 @@ func readPassword(e *env, prompt, envVar string) (string, error) {
 	}
 	return string(b), nil
 }
+
+// forFlag is the --for NAME flag: the node's operator acting for a
+// member, recorded as such (never as the member's own act).
+func forFlag(fs *flag.FlagSet) *string {
+	return fs.String("for", "", "the node's operator acts for this member (the log records the operator, on behalf of the member); not with --as")
+}
+
+// actFor is actAs, or, with forName, the node's operator acting for that
+// member.
+func actFor(ctx context.Context, e *env, n *node, as, forName string) (context.Context, error) {
+	if forName == "" {
+		return actAs(ctx, e, n, as)
+	}
+	if as != "" {
+		return nil, usagef("--as and --for exclude each other: a member acts as themself, the operator for someone")
+	}
+	if _, err := n.svc.Store.MemberByHandle(ctx, forName); err != nil {
+		return nil, fmt.Errorf("--for %s: %w", forName, err)
+	}
+	return coop.WithPrincipal(ctx, coop.Principal{ID: coop.AdminPrincipal, Channel: ledger.ChannelCLI, For: n.svc.Site.ActorID(forName)}), nil
+}

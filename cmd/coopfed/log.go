@@ -59,7 +59,11 @@ func logShow(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return fmt.Errorf("record %d: %w", *from+int64(i), err)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", *from+int64(i), r.Time.Format(time.RFC3339), r.Type, r.Principal, r.Channel, r.Subject)
+		who := r.Principal
+		if f, ok := r.Data["on_behalf_of"].(string); ok {
+			who += " for " + f
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", *from+int64(i), r.Time.Format(time.RFC3339), r.Type, who, r.Channel, r.Subject)
 	}
 	return tw.Flush()
 }

@@ -72,6 +72,7 @@ func proposalOpen(ctx context.Context, e *env, args []string) error {
 	fs := newFlags("proposal open", "proposal open --group SLUG|coop --title TEXT [--body-file F] --option KEY[=Label]... --method single|approval|irv|schulze|score|consent [--closes-in 72h] [--quorum 0.5] [--threshold majority|two-thirds|consensus] [--hide-counts] [--as NAME] [--config PATH]", e.stderr)
 	path := configFlag(fs)
 	as := asFlag(fs)
+	forName := forFlag(fs)
 	group := fs.String("group", "", `the group that decides: a project's slug, or "coop" for the co-op's members`)
 	title := fs.String("title", "", "the proposal's title")
 	bodyFile := fs.String("body-file", "", "a file holding the proposal's text (Markdown)")
@@ -123,7 +124,7 @@ func proposalOpen(ctx context.Context, e *env, args []string) error {
 	}
 	defer n.Close()
 	useClock(e, n)
-	ctx, err = actAs(ctx, e, n, *as)
+	ctx, err = actFor(ctx, e, n, *as, *forName)
 	if err != nil {
 		return err
 	}
@@ -259,6 +260,7 @@ func proposalWithdraw(ctx context.Context, e *env, args []string) error {
 	fs := newFlags("proposal withdraw", "proposal withdraw ID --as NAME [--config PATH]", e.stderr)
 	path := configFlag(fs)
 	as := asFlag(fs)
+	forName := forFlag(fs)
 	pos, n, err := setup(ctx, fs, path, args, 1, "ID")
 	if err != nil {
 		return err
@@ -269,7 +271,7 @@ func proposalWithdraw(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if ctx, err = actAs(ctx, e, n, *as); err != nil {
+	if ctx, err = actFor(ctx, e, n, *as, *forName); err != nil {
 		return err
 	}
 	if _, err := n.svc.WithdrawProposal(ctx, num); err != nil {
@@ -283,6 +285,7 @@ func proposalExtend(ctx context.Context, e *env, args []string) error {
 	fs := newFlags("proposal extend", "proposal extend ID --closes-in DURATION [--as NAME] [--config PATH]", e.stderr)
 	path := configFlag(fs)
 	as := asFlag(fs)
+	forName := forFlag(fs)
 	closesIn := fs.Duration("closes-in", 0, "the new deadline, from now; later than the current one")
 	pos, n, err := setup(ctx, fs, path, args, 1, "ID")
 	if err != nil {
@@ -297,7 +300,7 @@ func proposalExtend(ctx context.Context, e *env, args []string) error {
 	if *closesIn <= 0 {
 		return usagef("--closes-in DURATION is required")
 	}
-	if ctx, err = actAs(ctx, e, n, *as); err != nil {
+	if ctx, err = actFor(ctx, e, n, *as, *forName); err != nil {
 		return err
 	}
 	p, err := n.svc.ExtendProposal(ctx, num, *closesIn)

@@ -123,3 +123,27 @@ func TestProposalCommands(t *testing.T) {
 		}
 	})
 }
+
+func TestOperatorOpensForAMember(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "coopfed.toml")
+	mustCLI(t, "init", "--dir", dir, "--host", "coop.example", "--name", "Example Co-op")
+	mustCLI(t, "member", "add", "alice", "--config", cfg)
+	open := []string{"proposal", "open", "--group", "coop", "--title", "Adopt the AGPL", "--option", "yes=Yes", "--option", "no=No",
+		"--method", "single", "--config", cfg}
+	if code, _, errs := cli(t, append(open, "--for", "alice", "--as", "alice")...); code != 2 || !strings.Contains(errs, "exclude each other") {
+		t.Fatalf("--for with --as: exit %d: %s", code, errs)
+	}
+	if code, _, errs := cli(t, append(open, "--for", "nobody")...); code != 1 || !strings.Contains(errs, "nobody") {
+		t.Fatalf("--for an unknown member: exit %d: %s", code, errs)
+	}
+	mustCLI(t, append(open, "--for", "alice")...)
+	out := mustCLI(t, "proposal", "show", "1", "--config", cfg)
+	if !strings.Contains(out, "https://coop.example/users/alice") {
+		t.Fatalf("show: %s", out)
+	}
+	out = mustCLI(t, "log", "show", "--config", cfg)
+	if !strings.Contains(out, "admin for https://coop.example/users/alice") {
+		t.Fatalf("log show does not record the operator acting for alice:\n%s", out)
+	}
+}
