@@ -69,13 +69,21 @@ func TestProposalPage(t *testing.T) {
 		t.Fatalf("hidden proposal page: %d\n%s", code, body)
 	}
 
+	// A stranger's poll vote: held while open, refused in aggregate at
+	// the close, and shown so.
+	if err := f.svc.Store.Update(context.Background(), func(tx coop.Tx) error {
+		return f.svc.ReceiveVotes(context.Background(), tx, []coop.RemoteVote{{Proposal: p.Num, Account: "https://x.example/users/zed",
+			Option: "Yes", NoteID: "https://x.example/users/zed#votes/1", AcceptedAt: now}})
+	}); err != nil {
+		t.Fatal(err)
+	}
 	now = now.Add(2 * time.Hour)
 	o, err := f.svc.CloseProposal(admin, p.Num)
 	if err != nil {
 		t.Fatal(err)
 	}
 	code, body = get(path)
-	for _, want := range []string{"Outcome", "Decided: <strong>yes</strong>", "/log/receipt/"} {
+	for _, want := range []string{"Outcome", "Decided: <strong>yes</strong>", "/log/receipt/", "no member's", "<li>not-eligible: 1</li>"} {
 		if code != 200 || !strings.Contains(body, want) {
 			t.Fatalf("closed proposal page: %d, lacks %q (outcome record %d):\n%s", code, want, o.LogIndex, body)
 		}
