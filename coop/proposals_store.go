@@ -65,6 +65,9 @@ type ProposalReader interface {
 	// Ballots lists every ballot of a proposal, replaced ones included,
 	// in the order they were accepted.
 	Ballots(ctx context.Context, num int64) ([]StoredBallot, error)
+	// StandingBallot finds a voter's standing ballot on a proposal;
+	// ErrNotFound when they have none.
+	StandingBallot(ctx context.Context, num int64, voter string) (StoredBallot, error)
 	// Refusals lists a proposal's refused votes in the order they came.
 	Refusals(ctx context.Context, num int64) ([]StoredRefusal, error)
 	// ProposalOutcome returns a closed proposal's outcome; ErrNotFound

@@ -354,14 +354,12 @@ func (s *Service) cast(ctx context.Context, tx Tx, in castInput) (*VoteResult, *
 	}
 	var prev *StoredBallot
 	if err == nil {
-		bs, err := tx.Ballots(ctx, p.Num)
-		if err != nil {
+		b, err := tx.StandingBallot(ctx, p.Num, voter)
+		if err != nil && !isNotFound(err) {
 			return nil, nil, err
 		}
-		for i := range bs {
-			if bs[i].Voter == voter && bs[i].Replaced.IsZero() {
-				prev = &bs[i]
-			}
+		if err == nil {
+			prev = &b
 		}
 	}
 	if err == nil {

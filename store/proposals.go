@@ -153,8 +153,24 @@ func (r reader) NextDeadline(ctx context.Context) (time.Time, error) {
 
 // Ballots implements coop.Reader.
 func (r reader) Ballots(ctx context.Context, num int64) ([]coop.StoredBallot, error) {
+	return r.ballotsWhere(ctx, num, `proposal_id = ?`, num)
+}
+
+// StandingBallot implements coop.Reader.
+func (r reader) StandingBallot(ctx context.Context, num int64, voter string) (coop.StoredBallot, error) {
+	bs, err := r.ballotsWhere(ctx, num, `proposal_id = ? AND voter = ? AND replaced_at IS NULL`, num, voter)
+	if err != nil {
+		return coop.StoredBallot{}, err
+	}
+	if len(bs) == 0 {
+		return coop.StoredBallot{}, fmt.Errorf("store: ballot of %s on %d: %w", voter, num, ErrNotFound)
+	}
+	return bs[0], nil
+}
+
+func (r reader) ballotsWhere(ctx context.Context, num int64, cond string, args ...any) ([]coop.StoredBallot, error) {
 	rows, err := r.q.QueryContext(ctx, `SELECT voter, accepted_at, abstain, choices, ratings, stance, final,
-		channel, log_index, replaced_at FROM ballots WHERE proposal_id = ? ORDER BY id`, num)
+		channel, log_index, replaced_at FROM ballots WHERE `+cond+` ORDER BY id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: ballots of %d: %w", num, err)
 	}
