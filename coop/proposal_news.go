@@ -78,7 +78,7 @@ func (s *Service) notify(ctx context.Context, tx Tx, v ProposalView, kind string
 			continue
 		}
 		m, err := liveMember(ctx, tx, h)
-		if isNotFound(err) || errors.Is(err, ErrGone) {
+		if errors.Is(err, ErrNotMember) || errors.Is(err, ErrGone) {
 			continue
 		}
 		if err != nil {

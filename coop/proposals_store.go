@@ -54,6 +54,12 @@ type StoredOutcome struct {
 type ProposalReader interface {
 	// Proposal finds a proposal by number.
 	Proposal(ctx context.Context, num int64) (Proposal, error)
+	// ProposalForVoter is Proposal with Eligible holding voter alone,
+	// when eligible, rather than every eligible voter: what casting one
+	// ballot needs.
+	ProposalForVoter(ctx context.Context, num int64, voter string) (Proposal, error)
+	// ProposalExists reports whether proposal num exists.
+	ProposalExists(ctx context.Context, num int64) (bool, error)
 	// Proposals lists every proposal, newest first.
 	Proposals(ctx context.Context) ([]Proposal, error)
 	// DueProposals lists the open proposals whose deadline is at or
@@ -96,6 +102,7 @@ type ProposalWriter interface {
 type AccountLink struct {
 	Account   string // the remote actor's URI
 	MemberID  int64
+	Handle    string // the member's
 	Requested time.Time
 	Confirmed time.Time // zero while pending
 	NoteID    string    // the direct message that carried the code

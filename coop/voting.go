@@ -199,7 +199,7 @@ func (s *Service) LinkConfirm(ctx context.Context, handle, account string) (coun
 		}
 		voterCtx := WithPrincipal(ctx, Principal{ID: s.Site.ActorID(handle), Channel: ledger.ChannelRemote})
 		for _, v := range pending {
-			p, err := tx.Proposal(ctx, v.Proposal)
+			p, err := tx.ProposalForVoter(ctx, v.Proposal, s.Site.ActorID(handle))
 			if err != nil {
 				return err
 			}
@@ -249,7 +249,11 @@ func linkedMember(ctx context.Context, r Reader, account string) (Member, bool, 
 	if err != nil {
 		return Member{}, false, err
 	}
-	return memberByID(ctx, r, l.MemberID)
+	m, err := liveMember(ctx, r, l.Handle)
+	if errors.Is(err, ErrNotMember) || errors.Is(err, ErrGone) {
+		return Member{}, false, nil
+	}
+	return m, err == nil, err
 }
 
 // ReceiveVotes applies the poll votes an inbox accepted, inside the
@@ -261,7 +265,15 @@ func linkedMember(ctx context.Context, r Reader, account string) (Member, bool, 
 // for a proposal that does not exist is not a vote of ours: skipped.
 func (s *Service) ReceiveVotes(ctx context.Context, tx Tx, votes []RemoteVote) error {
 	for _, v := range votes {
-		p, err := tx.Proposal(ctx, v.Proposal)
+		m, ok, err := linkedMember(ctx, tx, v.Account)
+		if err != nil {
+			return err
+		}
+		voter := v.Account
+		if ok {
+			voter = s.Site.ActorID(m.Handle)
+		}
+		p, err := tx.ProposalForVoter(ctx, v.Proposal, voter)
 		if isNotFound(err) {
 			continue
 		}
@@ -271,12 +283,7 @@ func (s *Service) ReceiveVotes(ctx context.Context, tx Tx, votes []RemoteVote) e
 		if err := tx.AddProposalAudience(ctx, v.Proposal, v.Account); err != nil {
 			return err
 		}
-		m, ok, err := linkedMember(ctx, tx, v.Account)
-		if err != nil {
-			return err
-		}
 		if ok {
-			voter := s.Site.ActorID(m.Handle)
 			vctx := WithPrincipal(ctx, Principal{ID: voter, Channel: ledger.ChannelRemote})
 			if err := s.castRemote(vctx, tx, p, voter, v); err != nil {
 				return err

@@ -2,7 +2,6 @@ package federation
 
 import (
 	"context"
-	"errors"
 	"html"
 	"regexp"
 	"strings"
@@ -131,11 +130,7 @@ func decodeVotes(site coop.Site, body []byte) ([]coop.RemoteVote, error) {
 // Proposals are never removed, so reading before the apply transaction is
 // safe.
 func (p *Processor) proposalExists(ctx context.Context, num int64) (bool, error) {
-	_, err := p.db.Proposal(ctx, num)
-	if errors.Is(err, store.ErrNotFound) {
-		return false, nil
-	}
-	return err == nil, err
+	return p.db.ProposalExists(ctx, num)
 }
 
 // boost: an Announce of a local proposal (its object, by id or embedded,

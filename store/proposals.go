@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -28,6 +29,12 @@ func parseState(s string) (governance.State, error) {
 // proposalsWhere loads the proposals matching a condition on p, with
 // their options and eligible voters.
 func (r reader) proposalsWhere(ctx context.Context, cond string, args ...any) ([]coop.Proposal, error) {
+	return r.proposalsFor(ctx, nil, cond, args...)
+}
+
+// proposalsFor is proposalsWhere; with a voter, each proposal's Eligible
+// holds that voter alone, when eligible, rather than every voter.
+func (r reader) proposalsFor(ctx context.Context, voter *string, cond string, args ...any) ([]coop.Proposal, error) {
 	rows, err := r.q.QueryContext(ctx, `SELECT `+proposalColumns+`
 		FROM proposals p JOIN actors a ON a.id = p.group_actor_id
 		WHERE `+cond+` ORDER BY p.id DESC`, args...)
@@ -77,7 +84,12 @@ func (r reader) proposalsWhere(ctx context.Context, cond string, args ...any) ([
 		if err := r.proposalOptions(ctx, &out[i]); err != nil {
 			return nil, err
 		}
-		if out[i].Eligible, err = r.strings(ctx, `SELECT voter FROM proposal_voters WHERE proposal_id = ? ORDER BY voter`, out[i].Num); err != nil {
+		if voter != nil {
+			out[i].Eligible, err = r.strings(ctx, `SELECT voter FROM proposal_voters WHERE proposal_id = ? AND voter = ?`, out[i].Num, *voter)
+		} else {
+			out[i].Eligible, err = r.strings(ctx, `SELECT voter FROM proposal_voters WHERE proposal_id = ? ORDER BY voter`, out[i].Num)
+		}
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -98,6 +110,31 @@ func (r reader) proposalOptions(ctx context.Context, p *coop.Proposal) error {
 		p.Options = append(p.Options, o)
 	}
 	return rows.Err()
+}
+
+// ProposalForVoter implements coop.Reader.
+func (r reader) ProposalForVoter(ctx context.Context, num int64, voter string) (coop.Proposal, error) {
+	ps, err := r.proposalsFor(ctx, &voter, `p.id = ?`, num)
+	if err != nil {
+		return coop.Proposal{}, fmt.Errorf("store: proposal %d: %w", num, err)
+	}
+	if len(ps) == 0 {
+		return coop.Proposal{}, fmt.Errorf("proposal %d: %w", num, ErrNotFound)
+	}
+	return ps[0], nil
+}
+
+// ProposalExists implements coop.Reader.
+func (r reader) ProposalExists(ctx context.Context, num int64) (bool, error) {
+	var one int
+	err := r.q.QueryRowContext(ctx, `SELECT 1 FROM proposals WHERE id = ?`, num).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("store: proposal %d: %w", num, err)
+	}
+	return true, nil
 }
 
 // Proposal implements coop.Reader.

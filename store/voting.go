@@ -12,7 +12,7 @@ import (
 
 // AccountLink implements coop.Reader.
 func (r reader) AccountLink(ctx context.Context, account string) (coop.AccountLink, error) {
-	ls, err := r.accountLinks(ctx, `account = ?`, account)
+	ls, err := r.accountLinks(ctx, `l.account = ?`, account)
 	if err != nil {
 		return coop.AccountLink{}, err
 	}
@@ -24,12 +24,12 @@ func (r reader) AccountLink(ctx context.Context, account string) (coop.AccountLi
 
 // AccountLinks implements coop.Reader.
 func (r reader) AccountLinks(ctx context.Context, memberID int64) ([]coop.AccountLink, error) {
-	return r.accountLinks(ctx, `member_id = ?`, memberID)
+	return r.accountLinks(ctx, `l.member_id = ?`, memberID)
 }
 
 func (r reader) accountLinks(ctx context.Context, cond string, arg any) ([]coop.AccountLink, error) {
-	rows, err := r.q.QueryContext(ctx, `SELECT account, member_id, requested_at, confirmed_at, note_id
-		FROM account_links WHERE `+cond+` ORDER BY requested_at, account`, arg)
+	rows, err := r.q.QueryContext(ctx, `SELECT l.account, l.member_id, a.handle, l.requested_at, l.confirmed_at, l.note_id
+		FROM account_links l JOIN actors a ON a.id = l.member_id WHERE `+cond+` ORDER BY l.requested_at, l.account`, arg)
 	if err != nil {
 		return nil, fmt.Errorf("store: account links: %w", err)
 	}
@@ -41,7 +41,7 @@ func (r reader) accountLinks(ctx context.Context, cond string, arg any) ([]coop.
 			requested string
 			confirmed sql.NullString
 		)
-		if err := rows.Scan(&l.Account, &l.MemberID, &requested, &confirmed, &l.NoteID); err != nil {
+		if err := rows.Scan(&l.Account, &l.MemberID, &l.Handle, &requested, &confirmed, &l.NoteID); err != nil {
 			return nil, fmt.Errorf("store: account links: %w", err)
 		}
 		if l.Requested, err = parseTime(requested); err != nil {

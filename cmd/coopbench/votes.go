@@ -43,6 +43,7 @@ func benchVotes(ctx context.Context, args []string) error {
 	options := fs.Int("options", 10, "options of each multiple-choice proposal (one vote each)")
 	proposals := fs.Int("proposals", 4, "proposals per round")
 	conc := fs.Int("concurrency", 16, "concurrent keep-alive client connections")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of round 1's coopfed part to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -218,6 +219,12 @@ func benchVotes(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
+		stopProf := func() {}
+		if r == 1 && *cpuprofile != "" {
+			if stopProf, err = startProfile(*cpuprofile); err != nil {
+				return err
+			}
+		}
 		var next atomic.Int64
 		var firstErr error
 		var once sync.Once
@@ -242,12 +249,14 @@ func benchVotes(ctx context.Context, args []string) error {
 		wg.Wait()
 		tAnswered := time.Since(start)
 		if firstErr != nil {
+			stopProf()
 			return firstErr
 		}
 		// Each vote is a ballot: a voter's first, then the union with
 		// each further option (the one it replaces stays as history).
 		err = waitCount(countBallots(nums), n, 5*time.Minute)
 		tCounted := time.Since(start)
+		stopProf()
 		if err != nil {
 			return err
 		}
