@@ -28,6 +28,7 @@ type Store interface {
 type Reader interface {
 	ProposalReader
 	VotingReader
+	ContributionReader
 	// ActorByHandle finds a local actor of any kind, removed ones included,
 	// comparing handles without case.
 	ActorByHandle(ctx context.Context, handle string) (Actor, error)
@@ -96,6 +97,7 @@ type Tx interface {
 	Reader
 	ProposalWriter
 	VotingWriter
+	ContributionWriter
 	// InsertActor stores a new actor with its private key (PKCS#8 PEM) and
 	// returns it with its ID. A handle taken by any actor, removed ones
 	// included, is ErrHandleTaken.
