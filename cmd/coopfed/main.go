@@ -12,6 +12,7 @@
 //	coopfed projects [--coop HOST] [--tag T] [--need N]
 //	coopfed proposal open|list|show|withdraw|extend|close ...
 //	coopfed vote ID OPTION... --as NAME
+//	coopfed contribution add|approve|reject|list ...
 //
 // Every admin command takes --config (default coopfed-data/coopfed.toml)
 // and works while the node runs: both write the same database.
@@ -71,6 +72,7 @@ func init() {
 		{"projects", "list local and federated projects [--coop HOST] [--tag T] [--need N]", runProjects},
 		{"proposal", "open, list, show, withdraw, extend and close proposals", runProposal},
 		{"vote", "vote on a proposal as a member: vote ID OPTION... --as NAME", runVote},
+		{"contribution", "record, approve, reject and list contributions to projects", runContribution},
 		{"block", "block a remote domain or account; lift a block; list blocks", runBlock},
 		{"log", "show, verify and prove the decision log; list the logs this node witnesses", runLog},
 		{"backup", "write a consistent copy of the database (with every private key) while the node runs", runBackup},

@@ -18,6 +18,7 @@ func runMember(ctx context.Context, e *env, args []string) error {
 		{"password", "set your own password (the one-time one must be changed before you vote)", memberPassword},
 		{"link-code", "print a one-time code to link an account you hold on another server (--as NAME)", memberLinkCode},
 		{"link-confirm", "confirm the link of an account that sent your code (--as NAME)", memberLinkConfirm},
+		{"alias", "add an address under which a member's commits are matched", memberAlias},
 		{"links", "list a member's linked accounts", memberLinks},
 		{"erase", "forget a removed member's personal data behind the decision log's commitments (the log still verifies)", memberErase},
 	})
