@@ -13,7 +13,9 @@ import (
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
 // MaxSubject is the most bytes of a commit's first line kept in
@@ -97,6 +99,12 @@ func Read(ctx context.Context, path string, opts Options) ([]Commit, error) {
 		return nil, fmt.Errorf("githistory: open %s: %w", path, err)
 	}
 
+	objects, err := keepOpen(repo)
+	if err != nil {
+		return nil, err
+	}
+	defer objects.Close()
+
 	start, err := resolve(repo, opts.Ref)
 	if err != nil {
 		return nil, err
@@ -106,7 +114,7 @@ func Read(ctx context.Context, path string, opts Options) ([]Commit, error) {
 	}
 
 	shallow := map[plumbing.Hash]bool{}
-	hs, err := repo.Storer.Shallow()
+	hs, err := objects.Shallow()
 	if err != nil {
 		return nil, fmt.Errorf("githistory: read shallow boundary: %w", err)
 	}
@@ -129,7 +137,7 @@ func Read(ctx context.Context, path string, opts Options) ([]Commit, error) {
 				return nil, fmt.Errorf("githistory: read %s: %w", path, err)
 			}
 		}
-		c, err := object.GetCommit(repo.Storer, h)
+		c, err := object.GetCommit(objects, h)
 		if err != nil {
 			return nil, fmt.Errorf("githistory: read commit %s: %w", h, err)
 		}
@@ -187,6 +195,22 @@ func open(path string) (*git.Repository, error) {
 		EnableDotGitCommonDir: true,
 	})
 }
+
+// keepOpen returns the repository's storage again, with its packfiles
+// kept open for the whole read. go-git's default (what PlainOpen gives)
+// opens, stats and closes the packfile for every object it reads: most
+// of a walk's time (BenchmarkRead). The caller must Close it.
+func keepOpen(repo *git.Repository) (*filesystem.Storage, error) {
+	fs, ok := repo.Storer.(*filesystem.Storage)
+	if !ok {
+		return nil, fmt.Errorf("githistory: unexpected storage %T", repo.Storer)
+	}
+	return filesystem.NewStorageWithOptions(fs.Filesystem(), cache.NewObjectLRU(objectCache), filesystem.Options{KeepDescriptors: true}), nil
+}
+
+// objectCache bounds the decoded objects kept: a walk reads each commit
+// once, so the cache serves only delta bases within a packfile.
+const objectCache = 8 * cache.MiByte
 
 // resolve returns the commit that ref (HEAD if empty) leads to, or the
 // zero hash for an empty repository.

@@ -10,13 +10,18 @@ import (
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/format/packfile"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/storer"
+	"github.com/go-git/go-git/v5/storage"
+	"github.com/go-git/go-git/v5/storage/memory"
 )
 
 // This file builds the test repositories with go-git's object writes:
 // commits on one empty tree, refs set directly, no work tree checkout.
-// Read never looks at trees, and skipping checkouts keeps the
-// 2,000-commit repository's build well under a second.
+// Read never looks at trees. The big repository is written in memory and
+// then as one packfile, as a clone has it; the small ones as loose
+// objects, as fresh commits are.
 
 // base is the author time of the big repository's first commit; commit i
 // of it is authored at base + i hours.
@@ -82,12 +87,12 @@ func bigRepo(tb testing.TB) bigRepoInfo {
 
 // objectWriter writes objects into a repository's store.
 type objectWriter struct {
-	repo *git.Repository
+	s    storage.Storer
 	tree plumbing.Hash
 }
 
-func newObjectWriter(repo *git.Repository) (*objectWriter, error) {
-	w := &objectWriter{repo: repo}
+func newObjectWriter(s storage.Storer) (*objectWriter, error) {
+	w := &objectWriter{s: s}
 	var err error
 	w.tree, err = w.write(&object.Tree{})
 	return w, err
@@ -98,11 +103,11 @@ type encoder interface {
 }
 
 func (w *objectWriter) write(o encoder) (plumbing.Hash, error) {
-	obj := w.repo.Storer.NewEncodedObject()
+	obj := w.s.NewEncodedObject()
 	if err := o.Encode(obj); err != nil {
 		return plumbing.ZeroHash, err
 	}
-	return w.repo.Storer.SetEncodedObject(obj)
+	return w.s.SetEncodedObject(obj)
 }
 
 func (w *objectWriter) commit(a author, when time.Time, msg string, parents ...plumbing.Hash) (plumbing.Hash, error) {
@@ -118,7 +123,7 @@ func (w *objectWriter) commit(a author, when time.Time, msg string, parents ...p
 }
 
 func (w *objectWriter) ref(name string, h plumbing.Hash) error {
-	return w.repo.Storer.SetReference(plumbing.NewHashReference(plumbing.ReferenceName(name), h))
+	return w.s.SetReference(plumbing.NewHashReference(plumbing.ReferenceName(name), h))
 }
 
 // buildBig writes the big repository: 40 blocks of 50 commits, each
@@ -129,11 +134,8 @@ func (w *objectWriter) ref(name string, h plumbing.Hash) error {
 // last merge; v1, a lightweight tag, at block 0's merge; v2, an annotated
 // tag, at block 1's merge; side-3 at block 3's side tip.
 func buildBig(r *bigRepoInfo) error {
-	repo, err := git.PlainInit(r.dir, false)
-	if err != nil {
-		return err
-	}
-	w, err := newObjectWriter(repo)
+	mem := memory.NewStorage()
+	w, err := newObjectWriter(mem)
 	if err != nil {
 		return err
 	}
@@ -201,6 +203,38 @@ func buildBig(r *bigRepoInfo) error {
 	if err := w.ref("refs/heads/master", mainTip); err != nil {
 		return err
 	}
+	if err := packTo(r.dir, mem); err != nil {
+		return err
+	}
 	// A directory inside the work tree, to read from.
 	return os.MkdirAll(filepath.Join(r.dir, "sub", "dir"), 0o755)
+}
+
+// packTo makes a repository in dir with mem's objects, as one packfile
+// without deltas, and its refs.
+func packTo(dir string, mem *memory.Storage) (err error) {
+	repo, err := git.PlainInit(dir, false)
+	if err != nil {
+		return err
+	}
+	var hashes []plumbing.Hash
+	for h := range mem.Objects {
+		hashes = append(hashes, h)
+	}
+	pw, err := repo.Storer.(storer.PackfileWriter).PackfileWriter()
+	if err != nil {
+		return err
+	}
+	if _, err := packfile.NewEncoder(pw, mem, false).Encode(hashes, 0); err != nil {
+		pw.Close()
+		return err
+	}
+	if err := pw.Close(); err != nil {
+		return err
+	}
+	refs, err := mem.IterReferences()
+	if err != nil {
+		return err
+	}
+	return refs.ForEach(repo.Storer.SetReference)
 }
