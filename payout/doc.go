@@ -83,8 +83,10 @@
 // in byte order, the smaller key first. So the shares sum to A exactly,
 // none is negative, each differs from its exact share by less than one
 // minor unit, and a contributor whose exact share is larger is never
-// paid less. Because contributors are found by key and records ordered
-// by ID, the order in which records are given never matters.
+// paid less. Under minutes and points, a contributor given one more
+// record, the others' unchanged, is never paid less either. Because
+// contributors are found by key and records ordered by ID, the order in
+// which records are given never matters.
 //
 // # Statement
 //

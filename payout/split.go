@@ -1,6 +1,7 @@
 package payout
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -134,6 +135,10 @@ func Split(round Round, records []Record) (Statement, error) {
 		r := &records[i]
 		n, ok := index[r.Contributor]
 		if !ok {
+			// Each key is checked once, the first time it is seen.
+			if !utf8.ValidString(r.Contributor) {
+				return Statement{}, fmt.Errorf("%w: record %q: contributor %q is not UTF-8", ErrInvalidRecord, r.ID, r.Contributor)
+			}
 			n = len(lines)
 			index[r.Contributor] = n
 			lines = append(lines, Line{Contributor: r.Contributor})
@@ -287,8 +292,8 @@ func canonicalOrder(records []Record) ([]int32, error) {
 			return nil, fmt.Errorf("%w: record %d has no id", ErrInvalidRecord, i)
 		case r.Contributor == "":
 			return nil, fmt.Errorf("%w: record %q has no contributor", ErrInvalidRecord, r.ID)
-		case !utf8.ValidString(r.ID) || !utf8.ValidString(r.Contributor):
-			return nil, fmt.Errorf("%w: record %q: id and contributor must be UTF-8", ErrInvalidRecord, r.ID)
+		case !utf8.ValidString(r.ID):
+			return nil, fmt.Errorf("%w: record id %q is not UTF-8", ErrInvalidRecord, r.ID)
 		case r.Minutes < 0 || r.Points < 0:
 			return nil, fmt.Errorf("%w: record %q has negative minutes or points", ErrInvalidRecord, r.ID)
 		}
@@ -298,7 +303,7 @@ func canonicalOrder(records []Record) ([]int32, error) {
 		}
 	}
 	if !sorted {
-		slices.SortFunc(order, func(a, b int32) int { return strings.Compare(records[a].ID, records[b].ID) })
+		sortByID(records, order)
 	}
 	for i := 1; i < len(order); i++ {
 		if id := records[order[i]].ID; id == records[order[i-1]].ID {
@@ -306,4 +311,42 @@ func canonicalOrder(records []Record) ([]int32, error) {
 		}
 	}
 	return order, nil
+}
+
+// sortByID sorts order by the records' IDs, by an 8-byte key taken just
+// after the IDs' common prefix (IDs are URIs of one node, so it is long),
+// so that most comparisons touch neither the records nor their strings.
+func sortByID(records []Record, order []int32) {
+	lcp := records[0].ID
+	for i := range records {
+		id := records[i].ID
+		n := min(len(lcp), len(id))
+		j := 0
+		for j < n && id[j] == lcp[j] {
+			j++
+		}
+		lcp = lcp[:j]
+	}
+	type keyed struct {
+		key uint64
+		i   int32
+	}
+	keys := make([]keyed, len(records))
+	for i := range records {
+		var k [8]byte
+		copy(k[:], records[i].ID[len(lcp):])
+		keys[i] = keyed{binary.BigEndian.Uint64(k[:]), int32(i)}
+	}
+	slices.SortFunc(keys, func(a, b keyed) int {
+		if a.key != b.key {
+			if a.key < b.key {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(records[a.i].ID, records[b.i].ID)
+	})
+	for n, k := range keys {
+		order[n] = k.i
+	}
 }
