@@ -106,6 +106,9 @@ func Read(ctx context.Context, path string, opts Options) ([]Commit, error) {
 		return nil, err
 	}
 	defer objects.Close()
+	if repo, err = git.Open(objects, nil); err != nil {
+		return nil, fmt.Errorf("githistory: open %s: %w", path, err)
+	}
 
 	start, err := resolve(repo, opts.Ref)
 	if err != nil {
