@@ -3,7 +3,9 @@ package githistory
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -96,10 +98,10 @@ func webURL(raw string) (*url.URL, error) {
 		return bad("contains space or control characters")
 	}
 	u := &url.URL{Scheme: "https"}
-	var path string
+	var host, port, path string
 	if before, after, ok := strings.Cut(s, ":"); ok && !strings.Contains(s, "://") && strings.Contains(before, "@") && !strings.Contains(before, "/") {
 		// scp-like SSH: user@host:path
-		u.Host = before[strings.LastIndex(before, "@")+1:]
+		host = before[strings.LastIndex(before, "@")+1:]
 		path = "/" + strings.TrimPrefix(after, "/")
 	} else {
 		p, err := url.Parse(s)
@@ -109,12 +111,9 @@ func webURL(raw string) (*url.URL, error) {
 		switch strings.ToLower(p.Scheme) {
 		case "http", "https":
 			u.Scheme = strings.ToLower(p.Scheme)
-			u.Host = p.Host
+			host, port = p.Hostname(), p.Port()
 		case "ssh":
-			u.Host = p.Hostname() // the SSH port says nothing of the web's
-			if strings.Contains(u.Host, ":") {
-				u.Host = "[" + u.Host + "]"
-			}
+			host = p.Hostname() // the SSH port says nothing of the web's
 		case "":
 			return bad("no scheme (want https://host/owner/repo or git@host:owner/repo)")
 		default:
@@ -125,13 +124,17 @@ func webURL(raw string) (*url.URL, error) {
 		}
 		path = p.Path
 	}
-	u.Host = strings.ToLower(u.Host)
-	if !validHost(u.Hostname()) {
+	host, ok := cleanHost(host)
+	if !ok {
 		return bad("bad host")
 	}
-	if port := u.Port(); port != "" && strings.Trim(port, "0123456789") != "" {
-		return bad("bad port")
+	if port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return bad("bad port")
+		}
+		host += ":" + port
 	}
+	u.Host = host
 	path = strings.TrimRight(path, "/")
 	if !strings.HasPrefix(path, "/cgit/") {
 		path = strings.TrimRight(strings.TrimSuffix(path, ".git"), "/")
@@ -148,18 +151,26 @@ func webURL(raw string) (*url.URL, error) {
 	return u, nil
 }
 
-// validHost accepts DNS names, IPv4 and IPv6 literals (without
-// brackets): letters, digits, '-', '.', and ':' for IPv6.
-func validHost(h string) bool {
-	if h == "" || len(h) > 253 {
-		return false
+// cleanHost returns h lower-cased, bracketed if an IPv6 address, and
+// whether it is a DNS name (letters, digits, '-', '.') or an IP address.
+func cleanHost(h string) (string, bool) {
+	h = strings.ToLower(h)
+	if strings.Contains(h, ":") {
+		a, err := netip.ParseAddr(h)
+		if err != nil || !a.Is6() || a.Zone() != "" {
+			return "", false
+		}
+		return "[" + a.String() + "]", true
+	}
+	if h == "" || len(h) > 253 || h[0] == '.' || h[0] == '-' {
+		return "", false
 	}
 	for _, r := range h {
 		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-', r == '.', r == ':':
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-', r == '.':
 		default:
-			return false
+			return "", false
 		}
 	}
-	return !strings.HasPrefix(h, ".") && !strings.HasPrefix(h, "-")
+	return h, true
 }

@@ -39,6 +39,8 @@ func TestCommitURL(t *testing.T) {
 		{"scp-like ssh to https", "git@github.com:coopfed/coopfed.git", h40, "https://github.com/coopfed/coopfed/commit/" + h40, nil},
 		{"scp-like ssh gitlab", "git@gitlab.com:group/sub/repo.git", h40, "https://gitlab.com/group/sub/repo/-/commit/" + h40, nil},
 		{"scp-like absolute path", "git@forge.lan:/srv/git/app.git", h40, "https://forge.lan/srv/git/app/commit/" + h40, nil},
+		{"ipv6 literal with port", "http://[::1]:3000/team/app", h40, "http://[::1]:3000/team/app/commit/" + h40, nil},
+		{"ssh ipv6 literal", "ssh://git@[2001:DB8::1]:22/team/app.git", h40, "https://[2001:db8::1]/team/app/commit/" + h40, nil},
 		{"ssh url drops user and port", "ssh://git@forge.lan:2222/team/app.git", h40, "https://forge.lan/team/app/commit/" + h40, nil},
 
 		{"git scheme refused", "git://github.com/a/b.git", h40, "", ErrRepoURL},
@@ -53,6 +55,8 @@ func TestCommitURL(t *testing.T) {
 		{"sourcehut without ~ refused", "https://git.sr.ht/alice/tool", h40, "", ErrRepoURL},
 		{"dot-dot segment refused", "https://forge.lan/a/../b", h40, "", ErrRepoURL},
 		{"space refused", "https://forge.lan/a b", h40, "", ErrRepoURL},
+		{"bad ipv6 literal refused", "ssh://0::/0", h40, "", ErrRepoURL},
+		{"port 0 refused", "https://forge.lan:0/a/b", h40, "", ErrRepoURL},
 		{"bad host refused", "https://for_ge.lan/a/b", h40, "", ErrRepoURL},
 		{"short hash refused", "https://github.com/a/b", h40[:12], "", ErrHash},
 		{"non-hex hash refused", "https://github.com/a/b", strings.Repeat("g", 40), "", ErrHash},

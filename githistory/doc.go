@@ -15,10 +15,11 @@
 //
 // # Which commits
 //
-// Read walks every commit reachable from HEAD, or from Options.Ref (a
-// branch or tag name, resolved with git's own rules: NAME, refs/NAME,
-// refs/tags/NAME, refs/heads/NAME, refs/remotes/NAME; an annotated tag
-// is peeled to its commit). Each commit is returned once however many
+// Read walks every commit reachable from HEAD, or from Options.Ref: a
+// full ref name (refs/heads/main), or a short one tried in git's order
+// as refs/NAME, refs/tags/NAME, refs/heads/NAME, refs/remotes/NAME and
+// refs/remotes/NAME/HEAD; an annotated tag is peeled to its commit.
+// Hashes and revision expressions (main~3) are not taken. Each commit is returned once however many
 // paths reach it. Merge commits (more than one parent) are skipped: the
 // work they bring in is in the commits they merge. The range
 // [Options.Since, Options.Until) is on the AUTHOR time, the time the work

@@ -88,8 +88,10 @@ func Read(ctx context.Context, path string, opts Options) ([]Commit, error) {
 	}
 	// go-git looks for .git in the parents of a path that does not
 	// exist, and would find an enclosing repository for a typo.
-	if _, err := os.Stat(path); err != nil {
+	if fi, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNotRepository, err)
+	} else if !fi.IsDir() {
+		return nil, fmt.Errorf("%w: %s is not a directory", ErrNotRepository, path)
 	}
 	repo, err := open(path)
 	if errors.Is(err, git.ErrRepositoryNotExists) {
@@ -104,6 +106,9 @@ func Read(ctx context.Context, path string, opts Options) ([]Commit, error) {
 		return nil, err
 	}
 	defer objects.Close()
+	if repo, err = git.Open(objects, nil); err != nil {
+		return nil, fmt.Errorf("githistory: open %s: %w", path, err)
+	}
 
 	start, err := resolve(repo, opts.Ref)
 	if err != nil {

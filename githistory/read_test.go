@@ -296,10 +296,17 @@ func TestReadNotRepository(t *testing.T) {
 			t.Errorf("Read(%s): err %v, want ErrNotRepository", path, err)
 		}
 	}
-	// A missing directory inside a repository is not that repository.
+	// A missing directory or a file inside a repository is not that
+	// repository.
 	r := bigRepo(t)
-	if _, err := Read(context.Background(), filepath.Join(r.dir, "missing"), Options{}); !errors.Is(err, ErrNotRepository) {
-		t.Errorf("missing directory in a repository: err %v, want ErrNotRepository", err)
+	file := filepath.Join(r.dir, "sub", "file")
+	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{filepath.Join(r.dir, "missing"), file} {
+		if _, err := Read(context.Background(), path, Options{}); !errors.Is(err, ErrNotRepository) {
+			t.Errorf("Read(%s) in a repository: err %v, want ErrNotRepository", path, err)
+		}
 	}
 }
 
