@@ -29,6 +29,7 @@ type Reader interface {
 	ProposalReader
 	VotingReader
 	ContributionReader
+	RemoteContributionReader
 	// ActorByHandle finds a local actor of any kind, removed ones included,
 	// comparing handles without case.
 	ActorByHandle(ctx context.Context, handle string) (Actor, error)
@@ -98,6 +99,7 @@ type Tx interface {
 	ProposalWriter
 	VotingWriter
 	ContributionWriter
+	RemoteContributionWriter
 	// InsertActor stores a new actor with its private key (PKCS#8 PEM) and
 	// returns it with its ID. A handle taken by any actor, removed ones
 	// included, is ErrHandleTaken.
