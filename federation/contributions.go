@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html"
@@ -495,12 +496,25 @@ func remoteContribution(sender string, t map[string]any, at time.Time) (coop.Rem
 	default:
 		return c, false
 	}
+	// Activities are decoded with json.Number (decodeJSON).
 	num := func(k string, max int64) (int64, bool) {
-		f, ok := t[k].(float64)
-		if !ok || f < 0 || f > float64(max) || f != float64(int64(f)) {
+		var n int64
+		switch v := t[k].(type) {
+		case json.Number:
+			i, err := v.Int64()
+			if err != nil {
+				return 0, false
+			}
+			n = i
+		case float64:
+			if v != float64(int64(v)) {
+				return 0, false
+			}
+			n = int64(v)
+		default:
 			return 0, false
 		}
-		return int64(f), true
+		return n, n >= 0 && n <= max
 	}
 	var ok1, ok2, ok3, ok4 bool
 	c.Number, ok1 = num("coop:number", 1<<53)
