@@ -311,6 +311,9 @@ func (s *Service) publishContribution(ctx context.Context, tx Tx, p Project, c C
 	return s.Publisher.PublishContribution(ctx, tx, p, c, c.Updated)
 }
 
+// lookUpTimeout bounds the look-ups before a record is sent.
+const lookUpTimeout = 5 * time.Second
+
 // lookUpParticipants has the Publisher look up, before the transaction
 // that sends a project's record, the remote actors who take part in it
 // (its remote maintainers, and others given as actor URLs), so that the
@@ -321,6 +324,9 @@ func (s *Service) lookUpParticipants(ctx context.Context, project string, others
 	if s.Publisher == nil {
 		return
 	}
+	// A server that does not answer delays the record, not much.
+	ctx, cancel := context.WithTimeout(ctx, lookUpTimeout)
+	defer cancel()
 	p, err := s.Store.ProjectByHandle(ctx, project)
 	if err != nil {
 		return
