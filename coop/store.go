@@ -7,6 +7,15 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 )
 
+// PersonalValue is the plain value and salt behind one commitment of a
+// decision-log record; Erased once forgotten.
+type PersonalValue struct {
+	Field  string
+	Value  string
+	Salt   []byte
+	Erased bool
+}
+
 // Store is the storage the use cases need; package store implements it on
 // SQLite. Reads outside Update see only committed data. Every method takes
 // ctx first. "Not found" is ErrNotFound, never a zero value with a nil error.
@@ -30,6 +39,7 @@ type Reader interface {
 	VotingReader
 	ContributionReader
 	RemoteContributionReader
+	PayoutReader
 	// ActorByHandle finds a local actor of any kind, removed ones included,
 	// comparing handles without case.
 	ActorByHandle(ctx context.Context, handle string) (Actor, error)
@@ -81,6 +91,9 @@ type Reader interface {
 	WitnessedLogs(ctx context.Context) ([]WitnessedLog, error)
 	// EvidenceList lists the inconsistent checkpoints found, newest first.
 	EvidenceList(ctx context.Context) ([]LogEvidence, error)
+	// PersonalFields returns the plain values behind a record's
+	// commitments, by field, erased ones marked.
+	PersonalFields(ctx context.Context, logID, idx int64) ([]PersonalValue, error)
 	// LogRecords returns records [from, to) of a log.
 	LogRecords(ctx context.Context, logID, from, to int64) ([][]byte, error)
 	// LogHashReader reads a log's stored tree hashes.
@@ -100,6 +113,7 @@ type Tx interface {
 	VotingWriter
 	ContributionWriter
 	RemoteContributionWriter
+	PayoutWriter
 	// InsertActor stores a new actor with its private key (PKCS#8 PEM) and
 	// returns it with its ID. A handle taken by any actor, removed ones
 	// included, is ErrHandleTaken.

@@ -220,12 +220,7 @@ func (r reader) PersonalRecords(ctx context.Context, logID int64) ([]int64, erro
 }
 
 // Personal is the plain value behind one commitment of a record.
-type Personal struct {
-	Field  string
-	Value  string
-	Salt   []byte
-	Erased bool
-}
+type Personal = coop.PersonalValue
 
 // PersonalFields returns the plain values behind record idx's
 // commitments, erased ones marked.

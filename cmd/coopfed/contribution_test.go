@@ -64,3 +64,45 @@ func TestContributionCommands(t *testing.T) {
 		t.Fatalf("alias: %s", out)
 	}
 }
+
+func TestPayoutCommands(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "coopfed.toml")
+	mustCLI(t, "init", "--dir", dir, "--host", "coop.example", "--name", "Example Co-op")
+	withPasswords(t, cfg, "alice", "bob", "carol")
+	mustCLI(t, "project", "add", "tool", "--name", "The Tool", "--maintainer", "alice", "--config", cfg)
+	t.Setenv("COOPFED_PASSWORD", "bob-correct-horse")
+	mustCLI(t, "contribution", "add", "--project", "tool", "--kind", "code", "--points", "3", "--day", "2026-01-10", "--as", "bob", "--config", cfg)
+	t.Setenv("COOPFED_PASSWORD", "carol-correct-horse")
+	mustCLI(t, "contribution", "add", "--project", "tool", "--kind", "care", "--points", "1", "--day", "2026-01-11", "--as", "carol", "--config", cfg)
+	t.Setenv("COOPFED_PASSWORD", "alice-correct-horse")
+	mustCLI(t, "contribution", "approve", "1", "--as", "alice", "--config", cfg)
+	mustCLI(t, "contribution", "approve", "2", "--as", "alice", "--config", cfg)
+	out := mustCLI(t, "payout", "create", "--project", "tool", "--from", "2026-01-01", "--to", "2026-02-01", "--budget", "1000",
+		"--currency", "JPY", "--formula", "points", "--as", "alice", "--config", cfg)
+	// 3 and 1 points of 1000 yen: 750 and 250.
+	for _, want := range []string{"created payout round 1 (draft)", "https://coop.example/users/bob", "750", "250", "total"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("create lacks %q:\n%s", want, out)
+		}
+	}
+	if code, _, errs := cli(t, "payout", "approve", "1", "--as", "alice", "--config", cfg); code != 1 || !strings.Contains(errs, "second member") {
+		t.Fatalf("the creator approved: exit %d %s", code, errs)
+	}
+	t.Setenv("COOPFED_PASSWORD", "carol-correct-horse")
+	if out := mustCLI(t, "payout", "approve", "1", "--as", "carol", "--config", cfg); !strings.Contains(out, "payout round 1 is final: 2 records") {
+		t.Fatalf("approve: %s", out)
+	}
+	csv := mustCLI(t, "payout", "statement", "1", "--format", "csv", "--config", cfg)
+	if !strings.Contains(csv, "https://coop.example/users/bob") || !strings.Contains(csv, "750") {
+		t.Fatalf("csv:\n%s", csv)
+	}
+	js := mustCLI(t, "payout", "statement", "1", "--format", "json", "--config", cfg)
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(js), &doc); err != nil {
+		t.Fatalf("json: %v\n%s", err, js)
+	}
+	if out := mustCLI(t, "payout", "verify", "1", "--config", cfg); !strings.Contains(out, "matches its decision log: 2 records") {
+		t.Fatalf("verify: %s", out)
+	}
+}

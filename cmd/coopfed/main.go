@@ -13,6 +13,8 @@
 //	coopfed proposal open|list|show|withdraw|extend|close ...
 //	coopfed vote ID OPTION... --as NAME
 //	coopfed contribution add|approve|reject|list ...
+//	coopfed contributions import --project SLUG --repo PATH ...
+//	coopfed payout create|approve|statement|verify ...
 //
 // Every admin command takes --config (default coopfed-data/coopfed.toml)
 // and works while the node runs: both write the same database.
@@ -73,6 +75,8 @@ func init() {
 		{"proposal", "open, list, show, withdraw, extend and close proposals", runProposal},
 		{"vote", "vote on a proposal as a member: vote ID OPTION... --as NAME", runVote},
 		{"contribution", "record, approve, reject and list contributions to projects", runContribution},
+		{"contributions", "import a project's git history as contributions", runContributions},
+		{"payout", "create, approve, print and verify payout rounds", runPayout},
 		{"block", "block a remote domain or account; lift a block; list blocks", runBlock},
 		{"log", "show, verify and prove the decision log; list the logs this node witnesses", runLog},
 		{"backup", "write a consistent copy of the database (with every private key) while the node runs", runBackup},
