@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +14,8 @@ import (
 	"github.com/coopfed/coopfed/ledger"
 	"github.com/coopfed/coopfed/store"
 	"github.com/coopfed/coopfed/testpeer"
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
 // TestTwoNodesContributions: alpha's project "tool" has a maintainer who
@@ -20,7 +24,8 @@ import (
 // approves it with `contribution approve URL`; alpha applies it, logged
 // with the remote principal, and beta receives the new status. A stranger
 // who follows the project's Group (the Fedify peer) receives none of it,
-// though it receives the Group's public posts.
+// though it receives the Group's public posts. An import reaches beta
+// as one digest.
 //
 // alpha serves its loopback address, which the Fedify peer (loopback
 // only) can reach; beta a name that alpha maps to its address.
@@ -134,6 +139,41 @@ func TestTwoNodesContributions(t *testing.T) {
 	code, _, errs := cli(t, "contribution", "reject", record, "--reason", "late", "--as", "bea", "--config", cfgB)
 	if code != 1 || !strings.Contains(errs, "already approved") {
 		t.Fatalf("reject after the approval: exit %d %s", code, errs)
+	}
+
+	// An import reaches beta as one digest Note carrying its records.
+	repoDir := filepath.Join(t.TempDir(), "tool")
+	repo, err := git.PlainInit(repoDir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wt, err := repo.Worktree()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		sig := &object.Signature{Name: "Ann", Email: "ann@coop.example", When: time.Date(2026, 1, 5, 10+i, 0, 0, 0, time.UTC)}
+		if _, err := wt.Commit(fmt.Sprintf("change %d", i), &git.CommitOptions{Author: sig, AllowEmptyCommits: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("COOPFED_PASSWORD", "ann-correct-horse")
+	mustCLI(t, "contributions", "import", "--project", "tool", "--repo", repoDir, "--as", "ann", "--config", cfgA)
+	wait("beta stores the imported records", func() bool {
+		cs, err := b.db.RemoteContributions(ctx, coop.RemoteContributionFilter{Project: tool, Status: coop.StatusPending})
+		return err == nil && len(cs) == 3
+	})
+	digests := 0
+	for _, n := range notesTo(t, b.db, "bea") {
+		if n.ActorURI == tool && strings.Contains(n.Content, "imported") {
+			digests++
+			if !strings.Contains(n.Content, "3 commits by 1 member imported into tool") {
+				t.Errorf("digest: %s", n.Content)
+			}
+		}
+	}
+	if digests != 1 {
+		t.Fatalf("%d digests at beta, want 1", digests)
 	}
 
 	// The Group's public post reaches the stranger; the records never do.
