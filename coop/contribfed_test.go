@@ -159,6 +159,26 @@ func TestReceiveContributionDecision(t *testing.T) {
 			}
 		})
 	}
+	t.Run("refused: a remote maintainer on their own record", func(t *testing.T) {
+		if err := s.Store.(*store.DB).Write(ctx, func(tx *store.Tx) error {
+			return tx.InsertPeer(ctx, coop.Peer{Actor: "https://b.example/users/coop", AddedAt: c.now(), AddedBy: "cli"})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		rec, err := s.AddContribution(bob, coop.NewContribution{Project: "tool", Kind: coop.KindCode, Points: 2, Contributor: remoteBob})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sent := pub.take(); !slices.Equal(sent, []string{fmt.Sprintf("contribution tool %d pending ", rec.ID)}) {
+			t.Fatalf("sent %q", sent)
+		}
+		if err := decide(rec.ID, remoteBob, true, ""); !errors.Is(err, coop.ErrNotAllowed) {
+			t.Fatalf("got %v", err)
+		}
+		if got, _ := s.Store.Contribution(ctx, rec.ID); got.Status != coop.StatusPending {
+			t.Fatalf("%+v", got)
+		}
+	})
 	t.Run("refused: an unknown record", func(t *testing.T) {
 		if err := decide(9999, remoteBob, true, ""); !errors.Is(err, coop.ErrNotFound) {
 			t.Fatalf("got %v", err)
