@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/coopfed/coopfed/ledger"
 )
 
 // Contribution records (DESIGN.md, "Contributions and remuneration"): who
@@ -241,6 +243,7 @@ func (s *Service) AddContribution(ctx context.Context, n NewContribution) (Contr
 	if n.Minutes == 0 && n.Points == 0 {
 		return Contribution{}, fmt.Errorf("coop: record contribution: %w: give minutes (or hours) or points", ErrInvalidInput)
 	}
+	s.lookUpParticipants(ctx, n.Project, n.Contributor)
 	var out Contribution
 	err := s.Store.Update(ctx, func(tx Tx) error {
 		me, isMember, err := s.actingMember(ctx, tx, pr)
@@ -291,7 +294,49 @@ func (s *Service) newContribution(ctx context.Context, tx Tx, n NewContribution,
 	c := Contribution{ProjectID: p.ID, Project: p.Handle, Contributor: contributor, Kind: n.Kind, Minutes: n.Minutes,
 		Points: n.Points, Evidence: slices.Clone(n.Evidence), Day: n.Day, Note: n.Note, Status: StatusPending,
 		RecordedBy: recorder, Created: now, Updated: now}
-	return s.storeContribution(ctx, tx, c)
+	if c, err = s.storeContribution(ctx, tx, c); err != nil {
+		return Contribution{}, err
+	}
+	return c, s.publishContribution(ctx, tx, p, c)
+}
+
+// publishContribution sends a record, new or decided, to the remote
+// actors who take part in its project (Publisher.PublishContribution),
+// inside the transaction that stored and logged it; without a Publisher,
+// nothing.
+func (s *Service) publishContribution(ctx context.Context, tx Tx, p Project, c Contribution) error {
+	if s.Publisher == nil {
+		return nil
+	}
+	return s.Publisher.PublishContribution(ctx, tx, p, c, c.Updated)
+}
+
+// lookUpTimeout bounds the look-ups before a record is sent.
+const lookUpTimeout = 5 * time.Second
+
+// lookUpParticipants has the Publisher look up, before the transaction
+// that sends a project's record, the remote actors who take part in it
+// (its remote maintainers, and others given as actor URLs), so that the
+// node holds their documents: a record goes only to actors the node
+// holds (no network I/O inside a transaction). Best effort: one not
+// found now is not sent the record.
+func (s *Service) lookUpParticipants(ctx context.Context, project string, others ...string) {
+	if s.Publisher == nil {
+		return
+	}
+	// A server that does not answer delays the record, not much.
+	ctx, cancel := context.WithTimeout(ctx, lookUpTimeout)
+	defer cancel()
+	p, err := s.Store.ProjectByHandle(ctx, project)
+	if err != nil {
+		return
+	}
+	for _, uri := range append(slices.Clone(p.Maintainers), others...) {
+		if _, local := s.Site.HandleFromActorID(uri); local || checkHTTPURL("actor", uri) != nil {
+			continue
+		}
+		_, _ = s.Publisher.Recipient(ctx, uri)
+	}
 }
 
 // storeContribution inserts c and logs contribution.recorded.
@@ -322,54 +367,92 @@ func (s *Service) DecideContribution(ctx context.Context, id int64, approve bool
 	if !approve && reason == "" {
 		return Contribution{}, fmt.Errorf("coop: decide contribution %d: %w: a rejection says why (--reason)", id, ErrInvalidInput)
 	}
+	if pr.For != "" || pr.ID == AdminPrincipal {
+		return Contribution{}, fmt.Errorf("coop: decide contribution %d: %w: a maintainer approves with their own credentials (--as NAME), not the operator", id, ErrNotAllowed)
+	}
+	if c, err := s.Store.Contribution(ctx, id); err == nil {
+		s.lookUpParticipants(ctx, c.Project, c.Contributor)
+	}
 	var out Contribution
 	err := s.Store.Update(ctx, func(tx Tx) error {
-		c, err := tx.Contribution(ctx, id)
-		if err != nil {
-			return err
-		}
-		if pr.For != "" || pr.ID == AdminPrincipal {
-			return fmt.Errorf("%w: a maintainer approves with their own credentials (--as NAME), not the operator", ErrNotAllowed)
-		}
-		p, err := tx.ProjectByHandle(ctx, c.Project)
-		if err != nil {
-			return err
-		}
-		if !slices.Contains(p.Maintainers, pr.ID) {
-			return fmt.Errorf("%w: only a maintainer of %q approves or rejects its contributions", ErrNotAllowed, c.Project)
-		}
 		if _, isMember, err := s.principalMember(ctx, tx, pr); err != nil || !isMember {
 			if err != nil {
 				return err
 			}
 			return fmt.Errorf("%w: %s is not a member here", ErrNotAllowed, pr.ID)
 		}
-		if c.Contributor == pr.ID {
-			return fmt.Errorf("%w: a maintainer never approves or rejects their own contribution", ErrNotAllowed)
-		}
-		if c.Status != StatusPending {
-			return fmt.Errorf("%w: contribution %d is already %s", ErrInvalidInput, id, c.Status)
-		}
-		typ := "contribution.approved"
-		c.Status, c.Reason = StatusApproved, ""
-		if !approve {
-			typ = "contribution.rejected"
-			c.Status, c.Reason = StatusRejected, reason
-		}
-		c.DecidedBy, c.Updated = pr.ID, s.now()
-		if c.LogIndex, err = s.logEvent(ctx, tx, s.contributionEvent(typ, c)); err != nil {
-			return err
-		}
-		if err := tx.DecideContribution(ctx, c); err != nil {
-			return err
-		}
-		out = c
-		return nil
+		var err error
+		out, err = s.decide(ctx, tx, id, pr.ID, approve, reason, s.now())
+		return err
 	})
 	if err != nil {
 		return Contribution{}, fmt.Errorf("coop: decide contribution %d: %w", id, err)
 	}
 	return out, nil
+}
+
+// decide applies the decision of by, a maintainer, on a pending record
+// inside tx: never on their own record; logged on behalf of ctx's
+// principal, stored, and sent again (an Update with the new status).
+func (s *Service) decide(ctx context.Context, tx Tx, id int64, by string, approve bool, reason string, at time.Time) (Contribution, error) {
+	c, err := tx.Contribution(ctx, id)
+	if err != nil {
+		return Contribution{}, err
+	}
+	p, err := tx.ProjectByHandle(ctx, c.Project)
+	if err != nil {
+		return Contribution{}, err
+	}
+	if !slices.Contains(p.Maintainers, by) {
+		return Contribution{}, fmt.Errorf("%w: only a maintainer of %q approves or rejects its contributions", ErrNotAllowed, c.Project)
+	}
+	if c.Contributor == by {
+		return Contribution{}, fmt.Errorf("%w: a maintainer never approves or rejects their own contribution", ErrNotAllowed)
+	}
+	if c.Status != StatusPending {
+		return Contribution{}, fmt.Errorf("%w: contribution %d is already %s", ErrInvalidInput, id, c.Status)
+	}
+	typ := "contribution.approved"
+	c.Status, c.Reason = StatusApproved, ""
+	if !approve {
+		typ = "contribution.rejected"
+		c.Status, c.Reason = StatusRejected, reason
+	}
+	c.DecidedBy, c.Updated = by, at
+	if c.LogIndex, err = s.logEvent(ctx, tx, s.contributionEvent(typ, c)); err != nil {
+		return Contribution{}, err
+	}
+	if err := tx.DecideContribution(ctx, c); err != nil {
+		return Contribution{}, err
+	}
+	return c, s.publishContribution(ctx, tx, p, c)
+}
+
+// ReceiveContributionDecision applies, inside tx (the transaction that
+// applies the activity), a remote actor's Accept (approve true) or
+// Reject, with a reason, of the local record id: the rules of
+// DecideContribution, with the actor, over the remote channel, as the
+// principal the log names: one of the project's maintainers (a member of
+// another co-op's node), never the record's contributor, on a pending
+// record, and a rejection says why. A decision refused by a rule is an
+// error wrapping ErrNotAllowed, ErrInvalidInput or ErrNotFound, and
+// nothing is written: it is neither applied nor logged (the decision log
+// records decisions, and an unauthorised one is none; anyone may send an
+// Accept), and the caller logs it as a warning and drops it. Any other
+// error is a failure to retry.
+func (s *Service) ReceiveContributionDecision(ctx context.Context, tx Tx, id int64, actor string, approve bool, reason string, at time.Time) error {
+	reason = strings.TrimSpace(reason)
+	if !approve && reason == "" {
+		return fmt.Errorf("coop: decision on contribution %d by %s: %w: a rejection says why", id, actor, ErrInvalidInput)
+	}
+	if _, local := s.Site.HandleFromActorID(actor); local {
+		return fmt.Errorf("coop: decision on contribution %d by %s: %w: a local maintainer decides here, not by a remote activity", id, actor, ErrNotAllowed)
+	}
+	ctx = WithPrincipal(ctx, Principal{ID: actor, Channel: ledger.ChannelRemote})
+	if _, err := s.decide(ctx, tx, id, actor, approve, reason, at.UTC().Truncate(time.Microsecond)); err != nil {
+		return fmt.Errorf("coop: decision on contribution %d by %s: %w", id, actor, err)
+	}
+	return nil
 }
 
 // ListContributions lists a project's records; members-only (hours and
@@ -466,6 +549,7 @@ func (s *Service) ImportCommits(ctx context.Context, project string, commits []C
 	if pointsPerCommit < 1 || pointsPerCommit > MaxPoints {
 		return ImportResult{}, fmt.Errorf("coop: import: %w: points per commit %d", ErrInvalidInput, pointsPerCommit)
 	}
+	s.lookUpParticipants(ctx, project)
 	res := ImportResult{Unmatched: map[string]int{}}
 	err := s.Store.Update(ctx, func(tx Tx) error {
 		if _, isMember, err := s.actingMember(ctx, tx, pr); err != nil || !isMember {
@@ -535,7 +619,11 @@ func (s *Service) ImportCommits(ctx context.Context, project string, commits []C
 			}
 			res.Created = append(res.Created, c)
 		}
-		return nil
+		if len(res.Created) == 0 || s.Publisher == nil {
+			return nil
+		}
+		// One digest for the import, never a post per commit.
+		return s.Publisher.PublishContributionDigest(ctx, tx, p, res.Created, now)
 	})
 	if err != nil {
 		return ImportResult{}, fmt.Errorf("coop: import into %q: %w", project, err)

@@ -96,6 +96,21 @@ func (r *recorder) PublishDirect(_ context.Context, _ coop.Tx, from coop.Actor, 
 	return nil
 }
 
+func (r *recorder) PublishContribution(_ context.Context, _ coop.Tx, p coop.Project, c coop.Contribution, _ time.Time) error {
+	r.sent = append(r.sent, fmt.Sprintf("contribution %s %d %s %s", p.Handle, c.ID, c.Status, c.DecidedBy))
+	return nil
+}
+
+func (r *recorder) PublishContributionDigest(_ context.Context, _ coop.Tx, p coop.Project, created []coop.Contribution, _ time.Time) error {
+	r.sent = append(r.sent, fmt.Sprintf("digest %s %d", p.Handle, len(created)))
+	return nil
+}
+
+func (r *recorder) PublishContributionDecision(_ context.Context, _ coop.Tx, m coop.Actor, rc coop.RemoteContribution, approve bool, reason string, _ time.Time) error {
+	r.sent = append(r.sent, fmt.Sprintf("decision %s %s %v %s", m.Handle, rc.URI, approve, reason))
+	return nil
+}
+
 func (r *recorder) take() []string {
 	s := r.sent
 	r.sent = nil

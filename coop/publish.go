@@ -103,6 +103,24 @@ type Publisher interface {
 	// to remote actors whose documents the node holds (no network I/O);
 	// an actor it does not know is skipped.
 	PublishDirect(ctx context.Context, tx Tx, from Actor, to []string, text string, at time.Time) error
+	// PublishContribution sends a contribution record of project from
+	// its Group: a Create{Note} while it is new (pending), an
+	// Update{Note} with its status after a decision, with the coop:
+	// data. Hours and points are members-only: it goes only to the
+	// remote actors who take part (the project's remote maintainers, the
+	// contributor when remote) whose documents the node holds, never to
+	// the public or the followers, and not into the outbox; nothing when
+	// none is remote. It reads only what the node keeps.
+	PublishContribution(ctx context.Context, tx Tx, project Project, c Contribution, at time.Time) error
+	// PublishContributionDigest sends the records an import created as
+	// one Create{Note} from the project's Group ("12 commits by 3 members
+	// imported"), to the same audience as PublishContribution.
+	PublishContributionDigest(ctx context.Context, tx Tx, project Project, created []Contribution, at time.Time) error
+	// PublishContributionDecision sends, from a local member, the Accept
+	// (approve) or Reject (with the reason) of a remote contribution
+	// record to the inbox of its project's Group, which the node holds
+	// (ErrGone when it is gone or unknown).
+	PublishContributionDecision(ctx context.Context, tx Tx, member Actor, rc RemoteContribution, approve bool, reason string, at time.Time) error
 }
 
 // serial makes a unique, time-ordered suffix for activity ids.

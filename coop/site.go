@@ -71,8 +71,17 @@ func (s Site) HandleFromActorID(uri string) (string, bool) {
 
 // ProposalNum returns the number of the local proposal whose URL (its
 // page, and its Question's id) is uri; ok is false for any other URI.
-func (s Site) ProposalNum(uri string) (int64, bool) {
-	prefix := s.URL("/proposals/")
+func (s Site) ProposalNum(uri string) (int64, bool) { return s.pathNum(uri, "/proposals/") }
+
+// ContributionID returns the ID of the local contribution record whose
+// URL (Contribution.URL, its Note's id) is uri; ok is false for any other
+// URI.
+func (s Site) ContributionID(uri string) (int64, bool) { return s.pathNum(uri, "/contributions/") }
+
+// pathNum reads uri as this node's URL of path followed by a positive
+// number written without leading zeros, and nothing after it.
+func (s Site) pathNum(uri, path string) (int64, bool) {
+	prefix := s.URL(path)
 	if len(uri) <= len(prefix) || !strings.EqualFold(uri[:len(prefix)], prefix) {
 		return 0, false
 	}

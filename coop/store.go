@@ -38,6 +38,7 @@ type Reader interface {
 	ProposalReader
 	VotingReader
 	ContributionReader
+	RemoteContributionReader
 	PayoutReader
 	// ActorByHandle finds a local actor of any kind, removed ones included,
 	// comparing handles without case.
@@ -111,6 +112,7 @@ type Tx interface {
 	ProposalWriter
 	VotingWriter
 	ContributionWriter
+	RemoteContributionWriter
 	PayoutWriter
 	// InsertActor stores a new actor with its private key (PKCS#8 PEM) and
 	// returns it with its ID. A handle taken by any actor, removed ones

@@ -37,6 +37,12 @@
 //     messages (link codes) and boosts of proposals, handed to a
 //     ProposalInbox (coop.Service) in the transaction that applies their
 //     activity — votes.go;
+//   - contribution records by visibility: from the project's Group to the
+//     remote actors who take part only (Create{Note}, Update{Note} per
+//     decision, one digest per import, with coop:contribution), stored
+//     when a peer's project Group sends them to a local member, and
+//     remote maintainers' Accept/Reject of a record's URL handed to a
+//     ContributionInbox (coop.Service) — contributions.go;
 //   - blocked domains and accounts: 403 on their inbox POSTs before any
 //     signature work or fetch, nothing fetched from them, nothing delivered
 //     to them — blocks.go;

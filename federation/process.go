@@ -51,6 +51,11 @@ type ProcessorConfig struct {
 	// that applies their activity (see pollVote); nil: a vote is a Note
 	// like any other, and nothing more is done with the rest.
 	Proposals ProposalInbox
+	// Contributions takes remote maintainers' decisions (an Accept or a
+	// Reject of a local contribution record's URL), in the transaction
+	// that applies them (see contributionDecision); nil: they are
+	// dropped.
+	Contributions ContributionInbox
 }
 
 // Processor applies the activities the inboxes accepted, from the inbound
@@ -68,19 +73,20 @@ type ProcessorConfig struct {
 // activity that needs nothing fetched and waits for nothing of its actor
 // (see inline); the workers take the rest.
 type Processor struct {
-	site        coop.Site
-	db          *store.DB
-	fetcher     *Fetcher
-	log         *slog.Logger
-	now         func() time.Time
-	workers     int
-	lease       time.Duration
-	poll        time.Duration
-	maxAttempts int
-	exclusive   bool
-	accepted    func(actorURI string)
-	proposals   ProposalInbox
-	wake        chan struct{}
+	site          coop.Site
+	db            *store.DB
+	fetcher       *Fetcher
+	log           *slog.Logger
+	now           func() time.Time
+	workers       int
+	lease         time.Duration
+	poll          time.Duration
+	maxAttempts   int
+	exclusive     bool
+	accepted      func(actorURI string)
+	proposals     ProposalInbox
+	contributions ContributionInbox
+	wake          chan struct{}
 
 	localMu sync.Mutex
 	locals  map[string]cachedLocal // by URI: see localActor
@@ -152,7 +158,7 @@ func NewProcessor(cfg ProcessorConfig) *Processor {
 	p := &Processor{
 		site: cfg.Site, db: cfg.DB, fetcher: cfg.Fetcher, log: cfg.Log, now: cfg.Clock,
 		workers: cfg.Workers, lease: cfg.Lease, poll: cfg.Poll, maxAttempts: cfg.MaxAttempts,
-		exclusive: cfg.Exclusive, accepted: cfg.Accepted, proposals: cfg.Proposals,
+		exclusive: cfg.Exclusive, accepted: cfg.Accepted, proposals: cfg.Proposals, contributions: cfg.Contributions,
 		wake: make(chan struct{}, 1),
 	}
 	if p.log == nil {
@@ -442,6 +448,9 @@ func (p *Processor) report(g prepared) {
 		return
 	}
 	log.Debug("inbound processed")
+	if _, decision := p.site.ContributionID(idOf(g.a.object())); decision {
+		return // not an Accept of one of our follows
+	}
 	if g.a.Type == "Accept" && g.eff != nil && p.accepted != nil {
 		p.accepted(g.a.Actor)
 	}
@@ -485,9 +494,12 @@ func (p *Processor) effectOf(ctx context.Context, a activity, in store.Inbound) 
 	case "Undo":
 		eff, err = p.undo(a)
 	case "Accept", "Reject":
-		eff = p.answer(a)
+		var decision bool
+		if eff, decision = p.contributionDecision(a, in); !decision {
+			eff = p.answer(a)
+		}
 	case "Update":
-		eff, err = p.update(ctx, a)
+		eff, err = p.update(ctx, a, in)
 	case "Delete":
 		eff = p.delete(a)
 		eff, err = p.deleteProject(ctx, a, eff)
@@ -658,9 +670,13 @@ func (p *Processor) answer(a activity) effect {
 // is the one cached (a new key is fetched from the origin), else by a
 // refetch. An Update of a Group from a member co-op changes the stored
 // project; Updates of other objects are kept for later issues.
-func (p *Processor) update(ctx context.Context, a activity) (effect, error) {
+func (p *Processor) update(ctx context.Context, a activity, in store.Inbound) (effect, error) {
 	m, embedded := a.object().(map[string]any)
 	id := idOf(a.object())
+	if eff, ok, err := p.updateContribution(ctx, a, in); ok || err != nil {
+		// A contribution record's new status (contributions.go).
+		return eff, err
+	}
 	if id != a.Actor {
 		// A member co-op's Update of one of its projects (projects.go).
 		return p.storeProject(ctx, a)
@@ -746,6 +762,11 @@ func (p *Processor) create(ctx context.Context, a activity, in store.Inbound) (c
 		if by := idsOf(m["attributedTo"]); len(by) > 0 && by[0] != a.Actor {
 			continue
 		}
+		cs, err := p.receivedContributions(ctx, a, m, in.ReceivedAt)
+		if err != nil {
+			return created{}, err
+		}
+		c.contributions = append(c.contributions, cs...)
 		if p.proposals != nil {
 			if v, ok := pollVote(p.site, a, m); ok {
 				exists, err := p.proposalExists(ctx, v.Proposal)
@@ -782,9 +803,10 @@ func (p *Processor) create(ctx context.Context, a activity, in store.Inbound) (c
 // created is what a Create brings: Notes to store, votes and direct
 // messages for the ProposalInbox.
 type created struct {
-	notes  []store.ReceivedNote
-	votes  []coop.RemoteVote
-	direct []coop.DirectMessage
+	notes         []store.ReceivedNote
+	votes         []coop.RemoteVote
+	direct        []coop.DirectMessage
+	contributions []coop.RemoteContribution // records a project's Group sent (contributions.go)
 }
 
 // toProposals reports whether a Create's effect calls the ProposalInbox
@@ -796,10 +818,13 @@ func (c created) toProposals() bool { return len(c.votes) > 0 || len(c.direct) >
 // its direct messages given to the ProposalInbox: those of Notes stored
 // now (a Note sent again in another Create is not a new message).
 func (p *Processor) createEffect(c created) effect {
-	if len(c.notes) == 0 && !c.toProposals() {
+	if len(c.notes) == 0 && !c.toProposals() && len(c.contributions) == 0 {
 		return nil
 	}
 	return func(ctx context.Context, t *store.Tx) error {
+		if err := storeContributions(c.contributions)(ctx, t); err != nil {
+			return err
+		}
 		stored := map[string]bool{} // now
 		for _, n := range c.notes {
 			_, err := t.InsertReceivedNote(ctx, n)

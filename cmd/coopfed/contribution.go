@@ -16,9 +16,9 @@ import (
 func runContribution(ctx context.Context, e *env, args []string) error {
 	return runSub(ctx, e, "contribution", args, []command{
 		{"add", "record work for a project, pending a maintainer's approval (--as NAME)", contributionAdd},
-		{"approve", "approve a pending record, as a maintainer of its project (--as NAME)", contributionApprove},
-		{"reject", "reject a pending record with a reason, as a maintainer (--as NAME)", contributionReject},
-		{"list", "list a project's records (members only: hours and points)", contributionList},
+		{"approve", "approve a pending record (ID, or the URL of another co-op's), as a maintainer of its project (--as NAME)", contributionApprove},
+		{"reject", "reject a pending record (ID or URL) with a reason, as a maintainer (--as NAME)", contributionReject},
+		{"list", "list a project's records, or (--remote) those other co-ops sent here (members only: hours and points)", contributionList},
 	})
 }
 
@@ -98,29 +98,44 @@ func contributionReject(ctx context.Context, e *env, args []string) error {
 
 func contributionDecide(ctx context.Context, e *env, args []string, approve bool) error {
 	name := "contribution approve"
-	usage := "contribution approve ID --as NAME [--config PATH]"
+	usage := "contribution approve ID|URL --as NAME [--config PATH]"
 	if !approve {
-		name, usage = "contribution reject", "contribution reject ID --reason TEXT --as NAME [--config PATH]"
+		name, usage = "contribution reject", "contribution reject ID|URL --reason TEXT --as NAME [--config PATH]"
 	}
 	fs := newFlags(name, usage, e.stderr)
 	path := configFlag(fs)
 	as := asFlag(fs)
 	reason := fs.String("reason", "", "why it is rejected")
-	pos, n, err := setup(ctx, fs, path, args, 1, "ID")
+	pos, n, err := setup(ctx, fs, path, args, 1, "ID|URL")
 	if err != nil {
 		return err
 	}
 	defer n.Close()
 	useClock(e, n)
+	remote := strings.HasPrefix(pos[0], "https://") || strings.HasPrefix(pos[0], "http://")
 	id, err := strconv.ParseInt(pos[0], 10, 64)
-	if err != nil || id < 1 {
-		return usagef("ID %q: a contribution's number", pos[0])
+	if !remote && (err != nil || id < 1) {
+		return usagef("%q: a contribution's number, or the URL of another co-op's record", pos[0])
 	}
 	if *as == "" {
 		return usagef("--as NAME is required: a maintainer decides with their own password")
 	}
 	if ctx, err = actAs(ctx, e, n, *as); err != nil {
 		return err
+	}
+	if remote {
+		// Another co-op's record: the decision goes to its project's
+		// Group, whose node decides and sends the new status back.
+		rc, err := n.svc.DecideRemoteContribution(ctx, pos[0], approve, *reason)
+		if err != nil {
+			return err
+		}
+		verb := "approval"
+		if !approve {
+			verb = "rejection"
+		}
+		fmt.Fprintf(e.stdout, "sent your %s of %s to %s; its node records the decision\n", verb, rc.URI, rc.Project)
+		return nil
 	}
 	c, err := n.svc.DecideContribution(ctx, id, approve, *reason)
 	if err != nil {
@@ -151,19 +166,20 @@ type contributionJSON struct {
 }
 
 func contributionList(ctx context.Context, e *env, args []string) error {
-	fs := newFlags("contribution list", "contribution list --project SLUG [--status pending|approved|rejected] [--format table|json] [--as NAME] [--config PATH]", e.stderr)
+	fs := newFlags("contribution list", "contribution list --project SLUG | --remote [--project URL|@slug@host] [--status pending|approved|rejected] [--format table|json] [--as NAME] [--config PATH]", e.stderr)
 	path := configFlag(fs)
 	as := asFlag(fs)
-	project := fs.String("project", "", "the project's slug")
+	project := fs.String("project", "", "the project's slug; with --remote, its Group's URL or @slug@host")
 	status := fs.String("status", "", "only records with this status")
 	format := fs.String("format", "table", "table or json")
+	remote := fs.Bool("remote", false, "the records of other co-ops' projects sent to members here")
 	_, n, err := setup(ctx, fs, path, args, 0, "")
 	if err != nil {
 		return err
 	}
 	defer n.Close()
-	if *project == "" {
-		return usagef("--project is required")
+	if *project == "" && !*remote {
+		return usagef("--project is required (or --remote)")
 	}
 	switch *status {
 	case "", coop.StatusPending, coop.StatusApproved, coop.StatusRejected:
@@ -175,6 +191,9 @@ func contributionList(ctx context.Context, e *env, args []string) error {
 	}
 	if ctx, err = actAs(ctx, e, n, *as); err != nil {
 		return err
+	}
+	if *remote {
+		return remoteContributionList(ctx, e, n, *project, *status, *format)
 	}
 	cs, err := n.svc.ListContributions(ctx, coop.ContributionFilter{Project: *project, Status: *status})
 	if err != nil {
@@ -206,6 +225,94 @@ func contributionList(ctx context.Context, e *env, args []string) error {
 			c.Minutes, c.Points, st, strings.Join(c.Evidence, " "))
 	}
 	return w.Flush()
+}
+
+// remoteContributionJSON is a remote record as `contribution list
+// --remote --format json` writes it.
+type remoteContributionJSON struct {
+	URL         string   `json:"url"`
+	Project     string   `json:"project"`
+	Number      int64    `json:"number"`
+	Contributor string   `json:"contributor"`
+	Kind        string   `json:"kind"`
+	Minutes     int64    `json:"minutes"`
+	Points      int64    `json:"points"`
+	Evidence    []string `json:"evidence"`
+	Day         string   `json:"day"`
+	Status      string   `json:"status"`
+	Reason      string   `json:"reason,omitempty"`
+	LogIndex    int64    `json:"logIndex"`
+	Received    string   `json:"received"`
+	Sent        string   `json:"sent,omitempty"`
+	SentBy      string   `json:"sentBy,omitempty"`
+}
+
+// remoteContributionList lists the records other co-ops' project Groups
+// sent here; project is a Group's URL, or @slug@host of a project the
+// node holds.
+func remoteContributionList(ctx context.Context, e *env, n *node, project, status, format string) error {
+	if project != "" && !strings.HasPrefix(project, "https://") && !strings.HasPrefix(project, "http://") {
+		slug, host, ok := strings.Cut(strings.TrimPrefix(project, "@"), "@")
+		if !ok {
+			return usagef("--project %q: with --remote, a Group's URL or @slug@host", project)
+		}
+		ps, err := n.svc.Store.RemoteProjects(ctx)
+		if err != nil {
+			return err
+		}
+		project = ""
+		for _, p := range ps {
+			if strings.EqualFold(p.Handle, slug) && strings.EqualFold(hostOf(p.URI), host) {
+				project = p.URI
+			}
+		}
+		if project == "" {
+			return fmt.Errorf("%w: no project @%s@%s from the federation's co-ops", coop.ErrNotFound, slug, host)
+		}
+	}
+	cs, err := n.svc.RemoteContributions(ctx, coop.RemoteContributionFilter{Project: project, Status: status})
+	if err != nil {
+		return err
+	}
+	if format == "json" {
+		out := make([]remoteContributionJSON, 0, len(cs))
+		for _, c := range cs {
+			ev := c.Evidence
+			if ev == nil {
+				ev = []string{}
+			}
+			out = append(out, remoteContributionJSON{URL: c.URI, Project: c.Project, Number: c.Number, Contributor: c.Contributor,
+				Kind: c.Kind, Minutes: c.Minutes, Points: c.Points, Evidence: ev, Day: c.Day.Format(time.DateOnly), Status: c.Status,
+				Reason: c.Reason, LogIndex: c.LogIndex, Received: c.Received.Format(time.RFC3339), Sent: c.Sent, SentBy: c.SentBy})
+		}
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "URL\tDAY\tPROJECT\tCONTRIBUTOR\tKIND\tMINUTES\tPOINTS\tSTATUS\tEVIDENCE")
+	for _, c := range cs {
+		st := c.Status
+		if c.Reason != "" {
+			st += " (" + c.Reason + ")"
+		}
+		if c.Sent != "" && c.Status == coop.StatusPending {
+			st += " (" + c.Sent + " sent)"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\n", c.URI, c.Day.Format(time.DateOnly), c.Project, c.Contributor, c.Kind,
+			c.Minutes, c.Points, st, strings.Join(c.Evidence, " "))
+	}
+	return w.Flush()
+}
+
+// hostOf is the host of a URL, or "".
+func hostOf(uri string) string {
+	_, rest, ok := strings.Cut(uri, "://")
+	if !ok {
+		return ""
+	}
+	host, _, _ := strings.Cut(rest, "/")
+	return host
 }
 
 // memberAlias adds an address under which a member's commits are

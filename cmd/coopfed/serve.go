@@ -94,6 +94,8 @@ func serve(ctx context.Context, e *env, n *node, ln net.Listener) error {
 		Accepted:  backfill.Request,
 		// Poll votes, link codes and boosts of proposals: the use cases.
 		Proposals: n.svc,
+		// Remote maintainers' decisions on contribution records.
+		Contributions: n.svc,
 	})
 	fed := federation.NewServer(federation.Config{
 		Site: s, Store: n.db, Version: version, Log: log,
@@ -222,3 +224,6 @@ func limits(cfg *config.Config) federation.Limits {
 
 // The use cases take what the inboxes accept about proposals.
 var _ federation.ProposalInbox = (*coop.Service)(nil)
+
+// The use cases take remote maintainers' decisions on contributions.
+var _ federation.ContributionInbox = (*coop.Service)(nil)
