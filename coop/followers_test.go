@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/coopfed/coopfed/payout"
 	"testing"
 	"time"
 
@@ -108,6 +109,11 @@ func (r *recorder) PublishContributionDigest(_ context.Context, _ coop.Tx, p coo
 
 func (r *recorder) PublishContributionDecision(_ context.Context, _ coop.Tx, m coop.Actor, rc coop.RemoteContribution, approve bool, reason string, _ time.Time) error {
 	r.sent = append(r.sent, fmt.Sprintf("decision %s %s %v %s", m.Handle, rc.URI, approve, reason))
+	return nil
+}
+
+func (r *recorder) PublishPayout(_ context.Context, _ coop.Tx, p coop.Project, pr coop.PayoutRound, st payout.Statement, _ time.Time) error {
+	r.sent = append(r.sent, fmt.Sprintf("payout %s %d %d", p.Handle, pr.ID, st.Total))
 	return nil
 }
 

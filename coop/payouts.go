@@ -323,7 +323,14 @@ func (s *Service) ApprovePayoutRound(ctx context.Context, id int64) (PayoutRound
 			return err
 		}
 		out = r
-		return nil
+		if s.Publisher == nil {
+			return nil
+		}
+		p, err := tx.ProjectByHandle(ctx, r.Project)
+		if err != nil {
+			return err
+		}
+		return s.Publisher.PublishPayout(ctx, tx, p, r, st, now)
 	})
 	if err != nil {
 		return PayoutRound{}, payout.Statement{}, fmt.Errorf("coop: approve payout round %d: %w", id, err)

@@ -15,7 +15,7 @@ import (
 )
 
 func TestPayoutRound(t *testing.T) {
-	s, c, _ := votingNode(t) // alice maintains "tool"; clock at 2026-03-01 09:00
+	s, c, pub := votingNode(t) // alice maintains "tool"; clock at 2026-03-01 09:00
 	ctx := context.Background()
 	alice, bob, carol := as(s, "alice"), as(s, "bob"), as(s, "carol")
 	for _, n := range []struct {
@@ -77,6 +77,9 @@ func TestPayoutRound(t *testing.T) {
 	}
 	if final.State != coop.RoundFinal || len(final.Records) != 2 || st.Total != 10000 || st.Unallocated != 0 {
 		t.Fatalf("final %+v %+v", final, st)
+	}
+	if got := pub.take(); len(got) == 0 || got[len(got)-1] != "payout tool 1 10000" {
+		t.Fatalf("published %q", got)
 	}
 	if _, _, err := s.ApprovePayoutRound(bob, r.ID); !errors.Is(err, coop.ErrInvalidInput) {
 		t.Fatalf("approved twice: %v", err)

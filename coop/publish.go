@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base32"
 	"fmt"
+	"github.com/coopfed/coopfed/payout"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -121,6 +122,11 @@ type Publisher interface {
 	// record to the inbox of its project's Group, which the node holds
 	// (ErrGone when it is gone or unknown).
 	PublishContributionDecision(ctx context.Context, tx Tx, member Actor, rc RemoteContribution, approve bool, reason string, at time.Time) error
+	// PublishPayout sends a final payout round of project from its Group,
+	// as a Create{Note} with coop:payout (the shares and the hashes the
+	// log holds), to the remote actors who take part only: pay is
+	// members-only, never public. It reads only what the node keeps.
+	PublishPayout(ctx context.Context, tx Tx, project Project, r PayoutRound, st payout.Statement, at time.Time) error
 }
 
 // serial makes a unique, time-ordered suffix for activity ids.
