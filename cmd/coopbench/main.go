@@ -34,6 +34,7 @@ var benches = []bench{
 	{"kill", "SIGKILLs of coopfed serve under inbound and outbound load, restarted each time: nothing answered 202 or queued is lost", benchKill},
 	{"log", "decision log appends on SQLite against plain INSERTs; proofs and a whole verify at 1,000,000 records against SHA-256", benchLog},
 	{"votes", "Mastodon-style poll votes from linked accounts to the shared inbox, verified, stored and counted, against bare RSA-2048 verifies", benchVotes},
+	{"import", "contributions import of a git repository, end to end, against go-git's plain log walk", benchImport},
 	{"rss", "peak RSS of coopfed serve posting to 10,000 followers on 1,000 hosts, against the same node with none", benchRSS},
 }
 

@@ -67,3 +67,23 @@ func TestKillBenchRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestVotesBenchRuns keeps the votes benchmark working: one tiny round.
+func TestVotesBenchRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a node and loads it")
+	}
+	if err := benchVotes(coop.AsAdmin(context.Background()), []string{"-rounds", "1", "-voters", "3", "-options", "2", "-proposals", "1", "-duration", "50ms", "-concurrency", "2"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestImportBenchRuns keeps the import benchmark working: one tiny round.
+func TestImportBenchRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a repository")
+	}
+	if err := benchImport(coop.AsAdmin(context.Background()), []string{"-rounds", "1", "-commits", "20"}); err != nil {
+		t.Fatal(err)
+	}
+}
