@@ -5,6 +5,7 @@ package governance
 // error for one that does not fit.
 type counter struct {
 	p       Proposal
+	opts    *optionTable
 	cast    int
 	abstain int
 	counts  []int64 // single, approval, irv and schulze first preferences, score totals
@@ -14,13 +15,16 @@ type counter struct {
 	prefs  []uint8
 	starts []int32
 	d      [][]int64 // schulze pairwise
+	// Counters of several workers are written at the same time: keep
+	// them off each other's cache lines.
+	_ [64]byte
 }
 
-func newCounter(p Proposal) *counter {
-	c := &counter{p: p, counts: make([]int64, len(p.Options))}
+func newCounter(p Proposal, opts *optionTable) *counter {
+	c := &counter{p: p, opts: opts, counts: padded(len(p.Options))}
 	switch p.Method {
 	case Score:
-		c.support = make([]int64, len(p.Options))
+		c.support = padded(len(p.Options))
 	case InstantRunoff:
 		c.starts = []int32{0}
 	case Schulze:
@@ -29,10 +33,13 @@ func newCounter(p Proposal) *counter {
 	return c
 }
 
+// padded returns k zeros with a cache line of room on either side.
+func padded(k int) []int64 { return make([]int64, k+16)[8 : 8+k : 8+k] }
+
 func square(k int) [][]int64 {
 	m := make([][]int64, k)
 	for i := range m {
-		m[i] = make([]int64, k)
+		m[i] = padded(k)
 	}
 	return m
 }
@@ -55,7 +62,7 @@ func (c *counter) add(b *Ballot) error {
 		if len(b.Choices) != 1 {
 			return ErrInvalidBallot
 		}
-		i := p.optionIndex(b.Choices[0])
+		i := c.opts.index(b.Choices[0])
 		if i < 0 {
 			return ErrUnknownOption
 		}
@@ -66,7 +73,7 @@ func (c *counter) add(b *Ballot) error {
 		}
 		var set uint64
 		for _, k := range b.Choices {
-			i := p.optionIndex(k)
+			i := c.opts.index(k)
 			if i < 0 {
 				return ErrUnknownOption
 			}
@@ -82,7 +89,7 @@ func (c *counter) add(b *Ballot) error {
 		var set uint64
 		var rank [MaxOptions]uint8
 		for n, k := range b.Choices {
-			i := p.optionIndex(k)
+			i := c.opts.index(k)
 			if i < 0 {
 				return ErrUnknownOption
 			}
@@ -115,7 +122,7 @@ func (c *counter) add(b *Ballot) error {
 		}
 		var set uint64
 		for _, r := range b.Ratings {
-			i := p.optionIndex(r.Option)
+			i := c.opts.index(r.Option)
 			if i < 0 {
 				return ErrUnknownOption
 			}
@@ -125,7 +132,7 @@ func (c *counter) add(b *Ballot) error {
 			set |= 1 << i
 		}
 		for _, r := range b.Ratings {
-			i := p.optionIndex(r.Option)
+			i := c.opts.index(r.Option)
 			c.counts[i] += int64(r.Value)
 			if 2*r.Value > p.ScoreMin+p.ScoreMax {
 				c.support[i]++
@@ -202,4 +209,33 @@ func (c *counter) finish(o *Outcome) {
 		o.Leaders = nil
 	}
 	decide(p, o)
+}
+
+// merge adds the ballots another counter of the same proposal counted.
+// The order of ranked ballots does not matter to instant-runoff: they are
+// only ever counted.
+func (c *counter) merge(o *counter) {
+	c.cast += o.cast
+	c.abstain += o.abstain
+	for i := range c.counts {
+		c.counts[i] += o.counts[i]
+	}
+	for i := range c.support {
+		c.support[i] += o.support[i]
+	}
+	c.consent.Agree += o.consent.Agree
+	c.consent.Disagree += o.consent.Disagree
+	c.consent.Block += o.consent.Block
+	if len(o.starts) > 1 {
+		base := int32(len(c.prefs))
+		c.prefs = append(c.prefs, o.prefs...)
+		for _, s := range o.starts[1:] {
+			c.starts = append(c.starts, base+s)
+		}
+	}
+	for i := range c.d {
+		for j := range c.d[i] {
+			c.d[i][j] += o.d[i][j]
+		}
+	}
 }
