@@ -2,10 +2,10 @@ package governance
 
 // counter accumulates the standing ballots of one proposal. add checks a
 // ballot as CheckBallot does, without allocating, and returns a bare named
-// error for one that does not fit.
+// error for one that does not fit; opt holds the index of each of its
+// choices, then of each of its ratings' options (-1: not an option).
 type counter struct {
 	p       Proposal
-	opts    *optionTable
 	cast    int
 	abstain int
 	counts  []int64 // single, approval, irv and schulze first preferences, score totals
@@ -20,8 +20,8 @@ type counter struct {
 	_ [64]byte
 }
 
-func newCounter(p Proposal, opts *optionTable) *counter {
-	c := &counter{p: p, opts: opts, counts: padded(len(p.Options))}
+func newCounter(p Proposal) *counter {
+	c := &counter{p: p, counts: padded(len(p.Options))}
 	switch p.Method {
 	case Score:
 		c.support = padded(len(p.Options))
@@ -44,7 +44,7 @@ func square(k int) [][]int64 {
 	return m
 }
 
-func (c *counter) add(b *Ballot) error {
+func (c *counter) add(b *Ballot, opt []int) error {
 	p := &c.p
 	if b.Abstain {
 		if len(b.Choices) != 0 || len(b.Ratings) != 0 || b.Stance != NoStance {
@@ -62,7 +62,7 @@ func (c *counter) add(b *Ballot) error {
 		if len(b.Choices) != 1 {
 			return ErrInvalidBallot
 		}
-		i := c.opts.index(b.Choices[0])
+		i := opt[0]
 		if i < 0 {
 			return ErrUnknownOption
 		}
@@ -72,8 +72,7 @@ func (c *counter) add(b *Ballot) error {
 			return ErrInvalidBallot
 		}
 		var set uint64
-		for _, k := range b.Choices {
-			i := c.opts.index(k)
+		for _, i := range opt {
 			if i < 0 {
 				return ErrUnknownOption
 			}
@@ -88,8 +87,7 @@ func (c *counter) add(b *Ballot) error {
 		}
 		var set uint64
 		var rank [MaxOptions]uint8
-		for n, k := range b.Choices {
-			i := c.opts.index(k)
+		for n, i := range opt {
 			if i < 0 {
 				return ErrUnknownOption
 			}
@@ -121,8 +119,8 @@ func (c *counter) add(b *Ballot) error {
 			return ErrInvalidBallot
 		}
 		var set uint64
-		for _, r := range b.Ratings {
-			i := c.opts.index(r.Option)
+		for n, r := range b.Ratings {
+			i := opt[n]
 			if i < 0 {
 				return ErrUnknownOption
 			}
@@ -131,8 +129,8 @@ func (c *counter) add(b *Ballot) error {
 			}
 			set |= 1 << i
 		}
-		for _, r := range b.Ratings {
-			i := c.opts.index(r.Option)
+		for n, r := range b.Ratings {
+			i := opt[n]
 			c.counts[i] += int64(r.Value)
 			if 2*r.Value > p.ScoreMin+p.ScoreMax {
 				c.support[i]++

@@ -32,7 +32,16 @@ func (w *encoder) uint(v uint64) {
 		w.buf = append(w.buf, byte(v))
 		return
 	}
-	w.buf = binary.AppendUvarint(w.buf, v)
+	b := slices.Grow(w.buf, binary.MaxVarintLen64)
+	i := len(b)
+	b = b[:i+binary.MaxVarintLen64]
+	for v >= 0x80 {
+		b[i] = byte(v) | 0x80
+		v >>= 7
+		i++
+	}
+	b[i] = byte(v)
+	w.buf = b[:i+1]
 }
 func (w *encoder) int(v int64) { w.uint(uint64(v<<1) ^ uint64(v>>63)) }
 func (w *encoder) str(s string) {
@@ -71,10 +80,10 @@ func flags(b *Ballot) uint64 {
 	return f
 }
 
-// option writes an option key as 1 + its index among the proposal's
-// options, or as 0 and the key when it is not one of them.
-func (w *encoder) option(opts *optionTable, key string) {
-	if i := opts.index(key); i >= 0 {
+// option writes an option key as 1 + i, its index among the proposal's
+// options, or as 0 and the key when i < 0.
+func (w *encoder) option(i int, key string) {
+	if i >= 0 {
 		w.uint(uint64(i) + 1)
 		return
 	}
@@ -84,8 +93,9 @@ func (w *encoder) option(opts *optionTable, key string) {
 
 // indexed writes a ballot as InputHash reads it: the voter as 1 + e
 // (its index among the eligible voters) or 0 and its name when e < 0,
-// options by index.
-func (w *encoder) indexed(opts *optionTable, b *Ballot, e int) {
+// options by index. It returns opt with the index of each choice, then
+// of each rating's option, appended, as counter.add takes them.
+func (w *encoder) indexed(opts *optionTable, b *Ballot, e int, opt []int) []int {
 	if e >= 0 {
 		w.uint(uint64(e) + 1)
 	} else {
@@ -96,14 +106,19 @@ func (w *encoder) indexed(opts *optionTable, b *Ballot, e int) {
 	w.uint(flags(b))
 	w.uint(uint64(len(b.Choices)))
 	for _, c := range b.Choices {
-		w.option(opts, c)
+		i := opts.index(c)
+		opt = append(opt, i)
+		w.option(i, c)
 	}
 	w.uint(uint64(len(b.Ratings)))
 	for _, r := range b.Ratings {
-		w.option(opts, r.Option)
+		i := opts.index(r.Option)
+		opt = append(opt, i)
+		w.option(i, r.Option)
 		w.int(int64(r.Value))
 	}
 	w.uint(uint64(b.Stance))
+	return opt
 }
 
 func (w *encoder) refusal(r *Refusal) {

@@ -2,8 +2,11 @@ package governance
 
 import (
 	"encoding/binary"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // inCanonicalOrder reports whether ballots are already in canonical
@@ -41,18 +44,27 @@ func canonicalOrder(ballots []Ballot, hint string) (order []int32, replaced []bo
 	// computed in full only if the guess is wrong.
 	lcp := ballots[0].Voter[:commonPrefix(ballots[0].Voter, hint)]
 	for {
-		ok := true
-		for i := range ballots {
-			v := ballots[i].Voter
-			if len(v) < len(lcp) || v[:len(lcp)] != lcp {
-				ok = false
-				break
-			}
-			var k [8]byte
-			copy(k[:], v[len(lcp):])
-			keys[i] = keyed{binary.BigEndian.Uint64(k[:]), int32(i)}
+		// Taking the keys reads every voter, far apart in memory: on
+		// every core.
+		var wrong atomic.Bool
+		var wg sync.WaitGroup
+		workers := runtime.GOMAXPROCS(0)
+		for w := range workers {
+			wg.Go(func() {
+				for i := w * n / workers; i < (w+1)*n/workers; i++ {
+					v := ballots[i].Voter
+					if len(v) < len(lcp) || v[:len(lcp)] != lcp {
+						wrong.Store(true)
+						return
+					}
+					var k [8]byte
+					copy(k[:], v[len(lcp):])
+					keys[i] = keyed{binary.BigEndian.Uint64(k[:]), int32(i)}
+				}
+			})
 		}
-		if ok {
+		wg.Wait()
+		if !wrong.Load() {
 			break
 		}
 		for i := range ballots {

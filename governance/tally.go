@@ -212,6 +212,7 @@ type part struct {
 	c        *counter
 	replaced int
 	refused  [len(refusedCodes)]int
+	opt      []int    // see encoder.indexed
 	_        [64]byte // see counter
 }
 
@@ -233,7 +234,7 @@ func (t *pass) run() (voters, votes [32]byte, parts []*part) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for w := range workers {
-		pt := &part{c: newCounter(*t.p, t.opts)}
+		pt := &part{c: newCounter(*t.p)}
 		parts[w] = pt
 		wg.Go(func() {
 			buf := make([]byte, 0, 64*chunkSize)
@@ -316,6 +317,9 @@ func (t *pass) ballotChunk(j int, pt *part, buf []byte) []byte {
 		for e < len(el) {
 			if el[e] == b.Voter {
 				idx = e
+				if !replaced {
+					e++ // the next ballot's voter sorts after
+				}
 				break
 			}
 			if el[e] > b.Voter {
@@ -323,7 +327,8 @@ func (t *pass) ballotChunk(j int, pt *part, buf []byte) []byte {
 			}
 			e++
 		}
-		w.indexed(t.opts, b, idx)
+		opt := w.indexed(t.opts, b, idx, pt.opt[:0])
+		pt.opt = opt
 		if !t.count {
 			continue
 		}
@@ -333,7 +338,7 @@ func (t *pass) ballotChunk(j int, pt *part, buf []byte) []byte {
 		case idx < 0:
 			pt.refused[0]++
 		default:
-			switch pt.c.add(b) {
+			switch pt.c.add(b, opt) {
 			case nil:
 			case ErrUnknownOption:
 				pt.refused[2]++
