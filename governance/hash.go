@@ -32,6 +32,12 @@ func (w *encoder) uint(v uint64) {
 		w.buf = append(w.buf, byte(v))
 		return
 	}
+	w.long(v)
+}
+
+// long is uint for values of more than one byte, kept apart so that uint
+// is inlined.
+func (w *encoder) long(v uint64) {
 	b := slices.Grow(w.buf, binary.MaxVarintLen64)
 	i := len(b)
 	b = b[:i+binary.MaxVarintLen64]

@@ -237,7 +237,7 @@ func (t *pass) run() (voters, votes [32]byte, parts []*part) {
 		pt := &part{c: newCounter(*t.p)}
 		parts[w] = pt
 		wg.Go(func() {
-			buf := make([]byte, 0, 64*chunkSize)
+			var buf []byte
 			for !t.unsorted.Load() && !t.eligibleUnsorted.Load() {
 				j := int(next.Add(1)) - 1
 				switch {
