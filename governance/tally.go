@@ -289,43 +289,59 @@ func (t *pass) ballotChunk(j int, pt *part, buf []byte) []byte {
 	lo, hi := j*chunkSize, min((j+1)*chunkSize, n)
 	el := t.eligible
 	e, _ := slices.BinarySearch(el, t.at(lo).Voter)
+	known := -1 // the eligible index of ballot k, when found at k-1
 	for k := lo; k < hi; k++ {
 		b := t.at(k)
+		idx := -1
+		if known >= 0 {
+			idx, known = known, -1
+		} else {
+			for e < len(el) {
+				if el[e] == b.Voter {
+					idx = e
+					break
+				}
+				if el[e] > b.Voter {
+					break
+				}
+				e++
+			}
+		}
 		// Is the next ballot the same voter's (a later one, which
 		// replaces this one)? When the order is not known, this also
-		// checks that the next ballot does not sort before this one.
+		// checks that the next ballot does not sort before this one:
+		// the next eligible voter's needs no comparison of their names
+		// (the eligible voters' order is checked in this same pass).
 		replaced := false
-		if t.order != nil {
-			replaced = t.replaced[k]
-		} else if k+1 < n {
-			nb := &t.ballots[k+1]
-			a, c := b.Voter, nb.Voter
-			m := commonPrefix(a, c)
+		if k+1 < n {
+			nb := t.at(k + 1)
 			switch {
-			case m == len(a) && m == len(c):
+			case t.order != nil && t.replaced[k]:
 				replaced = true
-				if compareBallots(b, nb) > 0 {
+			case idx >= 0 && idx+1 < len(el) && el[idx+1] == nb.Voter:
+				known = idx + 1
+			case t.order != nil:
+			default:
+				a, c := b.Voter, nb.Voter
+				m := commonPrefix(a, c)
+				switch {
+				case m == len(a) && m == len(c):
+					replaced = true
+					if compareBallots(b, nb) > 0 {
+						t.unsorted.Store(true)
+						return w.buf
+					}
+				case m == len(c) || m < len(a) && a[m] > c[m]:
 					t.unsorted.Store(true)
 					return w.buf
 				}
-			case m == len(c) || m < len(a) && a[m] > c[m]:
-				t.unsorted.Store(true)
-				return w.buf
 			}
 		}
-		idx := -1
-		for e < len(el) {
-			if el[e] == b.Voter {
-				idx = e
-				if !replaced {
-					e++ // the next ballot's voter sorts after
-				}
-				break
+		if idx >= 0 {
+			e = idx
+			if !replaced {
+				e++ // the next ballot's voter sorts after
 			}
-			if el[e] > b.Voter {
-				break
-			}
-			e++
 		}
 		opt := w.indexed(t.opts, b, idx, pt.opt[:0])
 		pt.opt = opt
