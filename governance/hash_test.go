@@ -8,6 +8,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // TestInputHashAsDocumented recomputes InputHash by hand from the package
@@ -129,15 +131,16 @@ func TestInputHashAsDocumented(t *testing.T) {
 
 // TestInputHashChunks recomputes the two list digests, as the package
 // documentation describes them, for lists of several chunks (the last
-// one short), with ballots given in canonical order and shuffled.
+// one short), with ballots given in canonical order and shuffled; and
+// the count is the same both ways.
 func TestInputHashChunks(t *testing.T) {
 	const n = 2*4096 + 100
 	p := proposal(SingleChoice, Majority, n, "a", "b")
 	r := rand.New(rand.NewPCG(5, 6))
 	var bs []Ballot
-	for i := 0; i < n+50; i++ {
-		v := voter(i / 2) // two ballots of most voters, strangers at the end
-		bs = append(bs, Ballot{Voter: v, At: t0.Add(time.Duration(i%2) * time.Second), Choices: []string{[]string{"a", "b", "zz"}[r.IntN(3)]}})
+	for i := 0; i < 3*(n+50); i++ {
+		v := voter(i / 3) // three ballots of each voter (the last 50 strangers), across chunk boundaries too
+		bs = append(bs, Ballot{Voter: v, At: t0.Add(time.Duration(i%3) * time.Second), Choices: []string{[]string{"a", "b", "zz"}[r.IntN(3)]}})
 	}
 	var b []byte
 	u := func(v uint64) { b = binary.AppendUvarint(b, v) }
@@ -189,11 +192,19 @@ func TestInputHashChunks(t *testing.T) {
 		u(0)
 	})
 	want := inputHash(p, nil, [32]byte(voters), [32]byte(votes))
-	if got := Tally(p, bs, nil); got.InputHash != want {
-		t.Errorf("in canonical order: InputHash %x; the documented encoding gives %x", got.InputHash, want)
+	sorted := Tally(p, bs, nil)
+	if sorted.InputHash != want {
+		t.Errorf("in canonical order: InputHash %x; the documented encoding gives %x", sorted.InputHash, want)
+	}
+	if voters := (len(bs) + 2) / 3; sorted.Replaced != len(bs)-voters {
+		t.Errorf("replaced %d; want %d", sorted.Replaced, len(bs)-voters)
 	}
 	r.Shuffle(len(bs), func(i, j int) { bs[i], bs[j] = bs[j], bs[i] })
-	if got := Tally(p, bs, nil); got.InputHash != want {
-		t.Errorf("shuffled: InputHash %x; the documented encoding gives %x", got.InputHash, want)
+	shuffled := Tally(p, bs, nil)
+	if shuffled.InputHash != want {
+		t.Errorf("shuffled: InputHash %x; the documented encoding gives %x", shuffled.InputHash, want)
+	}
+	if diff := cmp.Diff(sorted, shuffled); diff != "" {
+		t.Errorf("the order of the ballots changed the outcome:\n%s", diff)
 	}
 }
