@@ -2,7 +2,8 @@ package governance
 
 // counter accumulates the standing ballots of one proposal. add checks a
 // ballot as CheckBallot does, without allocating, and returns a bare named
-// error for one that does not fit.
+// error for one that does not fit; opt holds the index of each of its
+// choices, then of each of its ratings' options (-1: not an option).
 type counter struct {
 	p       Proposal
 	cast    int
@@ -14,13 +15,16 @@ type counter struct {
 	prefs  []uint8
 	starts []int32
 	d      [][]int64 // schulze pairwise
+	// Counters of several workers are written at the same time: keep
+	// them off each other's cache lines.
+	_ [64]byte
 }
 
 func newCounter(p Proposal) *counter {
-	c := &counter{p: p, counts: make([]int64, len(p.Options))}
+	c := &counter{p: p, counts: padded(len(p.Options))}
 	switch p.Method {
 	case Score:
-		c.support = make([]int64, len(p.Options))
+		c.support = padded(len(p.Options))
 	case InstantRunoff:
 		c.starts = []int32{0}
 	case Schulze:
@@ -29,15 +33,18 @@ func newCounter(p Proposal) *counter {
 	return c
 }
 
+// padded returns k zeros with a cache line of room on either side.
+func padded(k int) []int64 { return make([]int64, k+16)[8 : 8+k : 8+k] }
+
 func square(k int) [][]int64 {
 	m := make([][]int64, k)
 	for i := range m {
-		m[i] = make([]int64, k)
+		m[i] = padded(k)
 	}
 	return m
 }
 
-func (c *counter) add(b *Ballot) error {
+func (c *counter) add(b *Ballot, opt []int) error {
 	p := &c.p
 	if b.Abstain {
 		if len(b.Choices) != 0 || len(b.Ratings) != 0 || b.Stance != NoStance {
@@ -55,7 +62,7 @@ func (c *counter) add(b *Ballot) error {
 		if len(b.Choices) != 1 {
 			return ErrInvalidBallot
 		}
-		i := p.optionIndex(b.Choices[0])
+		i := opt[0]
 		if i < 0 {
 			return ErrUnknownOption
 		}
@@ -65,8 +72,7 @@ func (c *counter) add(b *Ballot) error {
 			return ErrInvalidBallot
 		}
 		var set uint64
-		for _, k := range b.Choices {
-			i := p.optionIndex(k)
+		for _, i := range opt {
 			if i < 0 {
 				return ErrUnknownOption
 			}
@@ -81,8 +87,7 @@ func (c *counter) add(b *Ballot) error {
 		}
 		var set uint64
 		var rank [MaxOptions]uint8
-		for n, k := range b.Choices {
-			i := p.optionIndex(k)
+		for n, i := range opt {
 			if i < 0 {
 				return ErrUnknownOption
 			}
@@ -114,8 +119,8 @@ func (c *counter) add(b *Ballot) error {
 			return ErrInvalidBallot
 		}
 		var set uint64
-		for _, r := range b.Ratings {
-			i := p.optionIndex(r.Option)
+		for n, r := range b.Ratings {
+			i := opt[n]
 			if i < 0 {
 				return ErrUnknownOption
 			}
@@ -124,8 +129,8 @@ func (c *counter) add(b *Ballot) error {
 			}
 			set |= 1 << i
 		}
-		for _, r := range b.Ratings {
-			i := p.optionIndex(r.Option)
+		for n, r := range b.Ratings {
+			i := opt[n]
 			c.counts[i] += int64(r.Value)
 			if 2*r.Value > p.ScoreMin+p.ScoreMax {
 				c.support[i]++
@@ -202,4 +207,33 @@ func (c *counter) finish(o *Outcome) {
 		o.Leaders = nil
 	}
 	decide(p, o)
+}
+
+// merge adds the ballots another counter of the same proposal counted.
+// The order of ranked ballots does not matter to instant-runoff: they are
+// only ever counted.
+func (c *counter) merge(o *counter) {
+	c.cast += o.cast
+	c.abstain += o.abstain
+	for i := range c.counts {
+		c.counts[i] += o.counts[i]
+	}
+	for i := range c.support {
+		c.support[i] += o.support[i]
+	}
+	c.consent.Agree += o.consent.Agree
+	c.consent.Disagree += o.consent.Disagree
+	c.consent.Block += o.consent.Block
+	if len(o.starts) > 1 {
+		base := int32(len(c.prefs))
+		c.prefs = append(c.prefs, o.prefs...)
+		for _, s := range o.starts[1:] {
+			c.starts = append(c.starts, base+s)
+		}
+	}
+	for i := range c.d {
+		for j := range c.d[i] {
+			c.d[i][j] += o.d[i][j]
+		}
+	}
 }

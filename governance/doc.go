@@ -99,27 +99,50 @@
 //
 // # Inputs and their hash
 //
-// Tally is a function of its inputs only, whatever their order. Of a
-// voter's several ballots the latest stands (by At, then by encoding);
-// the others are counted as Replaced. Outcome.InputHash is the SHA-256 of
-// this encoding of exactly the inputs (integers as varints, zig-zag when
-// signed; strings as a uvarint length and bytes; times as Unix seconds and
-// nanoseconds; H is SHA-256):
+// Tally is a function of its inputs only, whatever their order. The
+// canonical order of ballots is by voter (bytewise), then by At, then by
+// EncodeBallot's bytes. Of a voter's several ballots the last in that
+// order stands; the others are counted as Replaced.
 //
-//	"coopfed governance tally v1"
-//	rules:    ID, method, threshold, eligibility, quorum Num and Den,
-//	          ScoreMin, ScoreMax, OpensAt, ClosesAt, state,
-//	          option keys in the proposal's order
-//	refusals: count, then each as length-prefixed bytes, sorted:
-//	          voter, At, ReasonCode, count
-//	H(eligible voters: count, then each, sorted without repeats)
-//	H(ballots: count, then each in order of voter, At, encoding:
-//	          1 + the voter's index among the eligible, or 0 and the
-//	          voter; At, flags (1 abstain, 2 final), choices, ratings
-//	          (option, value), stance)
+// Outcome.InputHash is the SHA-256 of this encoding of exactly the
+// inputs. Unsigned integers are uvarints (LEB128, as Go's
+// encoding/binary writes them), signed ones zig-zag varints; a string is
+// its length as a uvarint and its bytes; a time is its Unix seconds
+// (signed) and nanoseconds; H is SHA-256; "||" joins bytes:
 //
-// The two inner digests let the eligible voters and the ballots be hashed
-// at the same time, and a voter's name be hashed once.
+//	"coopfed governance tally v2" (as a string)
+//	rules:    ID, method, threshold, eligibility (strings), quorum Num
+//	          and Den, ScoreMin, ScoreMax (signed), OpensAt, ClosesAt,
+//	          state (a string), the number of options, then each option
+//	          key in the proposal's order
+//	refusals: their number, then each refusal's encoding (voter, At,
+//	          ReasonCode, count with 0 as 1), sorted bytewise, each
+//	          written as a string
+//	H(E || H(eligible chunk 0) || H(eligible chunk 1) || ...)
+//	H(N || H(ballot chunk 0) || H(ballot chunk 1) || ...)
+//
+// E is the number of eligible voters (sorted bytewise, without repeats)
+// and N the number of ballots (in canonical order), both uvarints. Both
+// lists are cut in chunks of 4096 (the last one shorter, none for an
+// empty list): chunk j holds items 4096*j to 4096*j+4095, its encoding is
+// the concatenation of its items', and the lists are hashed chunk by
+// chunk so that every core can take a share.
+//
+// An eligible voter is the length of the prefix it shares with the voter
+// before it in the whole list (0 for the first), the length of the rest
+// of it, and the rest of its bytes. A ballot is:
+//
+//	voter:    1 + its index among the eligible voters (from 0), or 0
+//	          and the voter as a string when not eligible
+//	At, then flags (1 abstain, 2 final, or both)
+//	choices:  their number, then each as an option (below)
+//	ratings:  their number, then each as an option and a signed value
+//	Stance
+//
+// An option is 1 + its index among the proposal's options (from 0; the
+// first of that key), or 0 and the key as a string when there is none.
+// EncodeBallot is the same but with the voter and every option key as
+// strings: voter, At, flags, choices, ratings, Stance.
 //
 // Titles, bodies and labels are not rules and are not hashed.
 //

@@ -4,26 +4,52 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
-	"hash"
+	"math/bits"
 	"slices"
 	"strings"
 	"time"
 )
 
 // hashDomain starts every input encoding; a new encoding gets a new one.
-const hashDomain = "coopfed governance tally v1"
+const hashDomain = "coopfed governance tally v2"
+
+// chunkSize is how many eligible voters, and how many ballots, one chunk
+// of the input encoding holds: each chunk is hashed on its own (on any
+// core), and the chunks' digests in order make the list's digest. It is
+// part of the encoding: changing it changes every InputHash.
+const chunkSize = 4096
 
 // encoder writes the canonical encoding (see the package documentation):
 // unsigned integers as uvarints, signed ones as zig-zag varints, strings
 // as a uvarint length and their bytes, times as Unix seconds and
 // nanoseconds.
 type encoder struct {
-	h   hash.Hash
 	buf []byte
 }
 
-func (w *encoder) uint(v uint64) { w.buf = binary.AppendUvarint(w.buf, v) }
-func (w *encoder) int(v int64)   { w.buf = binary.AppendVarint(w.buf, v) }
+func (w *encoder) uint(v uint64) {
+	if v < 0x80 {
+		w.buf = append(w.buf, byte(v))
+		return
+	}
+	w.long(v)
+}
+
+// long is uint for values of more than one byte, kept apart so that uint
+// is inlined.
+func (w *encoder) long(v uint64) {
+	b := slices.Grow(w.buf, binary.MaxVarintLen64)
+	i := len(b)
+	b = b[:i+binary.MaxVarintLen64]
+	for v >= 0x80 {
+		b[i] = byte(v) | 0x80
+		v >>= 7
+		i++
+	}
+	b[i] = byte(v)
+	w.buf = b[:i+1]
+}
+func (w *encoder) int(v int64) { w.uint(uint64(v<<1) ^ uint64(v>>63)) }
 func (w *encoder) str(s string) {
 	w.uint(uint64(len(s)))
 	w.buf = append(w.buf, s...)
@@ -33,29 +59,10 @@ func (w *encoder) time(t time.Time) {
 	w.uint(uint64(t.Nanosecond()))
 }
 
-func (w *encoder) flush() {
-	if w.h != nil && len(w.buf) > 0 {
-		w.h.Write(w.buf)
-		w.buf = w.buf[:0]
-	}
-}
-
 func (w *encoder) ballot(b *Ballot) {
 	w.str(b.Voter)
-	w.body(b)
-}
-
-// body is a ballot without its voter.
-func (w *encoder) body(b *Ballot) {
 	w.time(b.At)
-	var flags uint64
-	if b.Abstain {
-		flags |= 1
-	}
-	if b.Final {
-		flags |= 2
-	}
-	w.uint(flags)
+	w.uint(flags(b))
 	w.uint(uint64(len(b.Choices)))
 	for _, c := range b.Choices {
 		w.str(c)
@@ -66,6 +73,58 @@ func (w *encoder) body(b *Ballot) {
 		w.int(int64(r.Value))
 	}
 	w.uint(uint64(b.Stance))
+}
+
+func flags(b *Ballot) uint64 {
+	var f uint64
+	if b.Abstain {
+		f |= 1
+	}
+	if b.Final {
+		f |= 2
+	}
+	return f
+}
+
+// option writes an option key as 1 + i, its index among the proposal's
+// options, or as 0 and the key when i < 0.
+func (w *encoder) option(i int, key string) {
+	if i >= 0 {
+		w.uint(uint64(i) + 1)
+		return
+	}
+	w.uint(0)
+	w.str(key)
+}
+
+// indexed writes a ballot as InputHash reads it: the voter as 1 + e
+// (its index among the eligible voters) or 0 and its name when e < 0,
+// options by index. It returns opt with the index of each choice, then
+// of each rating's option, appended, as counter.add takes them.
+func (w *encoder) indexed(opts *optionTable, b *Ballot, e int, opt []int) []int {
+	if e >= 0 {
+		w.uint(uint64(e) + 1)
+	} else {
+		w.uint(0)
+		w.str(b.Voter)
+	}
+	w.time(b.At)
+	w.uint(flags(b))
+	w.uint(uint64(len(b.Choices)))
+	for _, c := range b.Choices {
+		i := opts.index(c)
+		opt = append(opt, i)
+		w.option(i, c)
+	}
+	w.uint(uint64(len(b.Ratings)))
+	for _, r := range b.Ratings {
+		i := opts.index(r.Option)
+		opt = append(opt, i)
+		w.option(i, r.Option)
+		w.int(int64(r.Value))
+	}
+	w.uint(uint64(b.Stance))
+	return opt
 }
 
 func (w *encoder) refusal(r *Refusal) {
@@ -79,67 +138,13 @@ func (w *encoder) refusal(r *Refusal) {
 	w.uint(uint64(n))
 }
 
-// EncodeBallot returns the canonical encoding of one ballot, as InputHash
-// reads it.
+// EncodeBallot returns the encoding of one ballot with its voter and
+// option keys written out as strings: the last key of the canonical order
+// of ballots (see the package documentation).
 func EncodeBallot(b Ballot) []byte {
 	var w encoder
 	w.ballot(&b)
 	return w.buf
-}
-
-// canonicalOrder returns the indexes of ballots in canonical order: by
-// voter, then by At, then by encoding. It sorts only if needed, and then
-// by an 8-byte key taken just after the voters' common prefix, so that
-// most comparisons touch neither the ballots nor their strings.
-func canonicalOrder(ballots []Ballot) []int32 {
-	order := make([]int32, len(ballots))
-	sorted := true
-	for i := range order {
-		order[i] = int32(i)
-		if i > 0 && sorted && compareBallots(&ballots[i-1], &ballots[i]) > 0 {
-			sorted = false
-		}
-	}
-	if sorted {
-		return order
-	}
-	lcp := ballots[0].Voter
-	for i := range ballots {
-		v := ballots[i].Voter
-		n := min(len(lcp), len(v))
-		if v[:n] == lcp[:n] {
-			lcp = lcp[:n]
-			continue
-		}
-		j := 0
-		for j < n && v[j] == lcp[j] {
-			j++
-		}
-		lcp = lcp[:j]
-	}
-	type keyed struct {
-		key uint64
-		i   int32
-	}
-	keys := make([]keyed, len(ballots))
-	for i := range ballots {
-		var k [8]byte
-		copy(k[:], ballots[i].Voter[len(lcp):])
-		keys[i] = keyed{binary.BigEndian.Uint64(k[:]), int32(i)}
-	}
-	slices.SortFunc(keys, func(a, b keyed) int {
-		if a.key != b.key {
-			if a.key < b.key {
-				return -1
-			}
-			return 1
-		}
-		return compareBallots(&ballots[a.i], &ballots[b.i])
-	})
-	for n, k := range keys {
-		order[n] = k.i
-	}
-	return order
 }
 
 func compareBallots(a, b *Ballot) int {
@@ -152,49 +157,40 @@ func compareBallots(a, b *Ballot) int {
 	return bytes.Compare(EncodeBallot(*a), EncodeBallot(*b))
 }
 
-// inputHash is the SHA-256 of the canonical encoding of the proposal's
-// rules, the digest of the eligible voters (sorted), the digest of the
-// ballots (in canonical order) and the refusals (sorted by their
-// encoding). The two digests are computed at the same time.
-func inputHash(p Proposal, eligible []string, ballots []Ballot, order []int32, refusals []Refusal) [32]byte {
-	var voters [32]byte
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		w := newEncoder()
-		w.uint(uint64(len(eligible)))
-		for _, v := range eligible {
-			w.str(v)
-			w.maybeFlush()
+// commonPrefix returns the length of the longest common prefix of a and
+// b, comparing eight bytes at a time.
+func commonPrefix(a, b string) int {
+	n := min(len(a), len(b))
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		x := binary.LittleEndian.Uint64([]byte(a[i:i+8])) ^ binary.LittleEndian.Uint64([]byte(b[i:i+8]))
+		if x != 0 {
+			return i + bits.TrailingZeros64(x)/8
 		}
-		voters = w.sum()
-	}()
-	// A ballot's voter is written as 1 + its index among the eligible
-	// voters, already hashed, or as 0 and the voter's name.
-	bw := newEncoder()
-	bw.uint(uint64(len(order)))
-	e := 0
-	for _, i := range order {
-		b := &ballots[i]
-		c := -1
-		for e < len(eligible) {
-			if c = strings.Compare(eligible[e], b.Voter); c >= 0 {
-				break
-			}
-			e++
-		}
-		if c == 0 {
-			bw.uint(uint64(e) + 1)
-		} else {
-			bw.uint(0)
-			bw.str(b.Voter)
-		}
-		bw.body(b)
-		bw.maybeFlush()
 	}
-	votes := bw.sum()
+	for i < n && a[i] == b[i] {
+		i++
+	}
+	return i
+}
 
-	w := newEncoder()
+// chunks returns how many chunks a list of n items takes.
+func chunks(n int) int { return (n + chunkSize - 1) / chunkSize }
+
+// listDigest is the SHA-256 of a list's length and its chunks' digests.
+func listDigest(n int, sums [][32]byte) [32]byte {
+	w := encoder{buf: make([]byte, 0, 10+32*len(sums))}
+	w.uint(uint64(n))
+	for i := range sums {
+		w.buf = append(w.buf, sums[i][:]...)
+	}
+	return sha256.Sum256(w.buf)
+}
+
+// inputHash is the SHA-256 of the rules, the refusals (sorted by their
+// encoding) and the digests of the eligible voters and of the ballots.
+func inputHash(p Proposal, refusals []Refusal, voters, votes [32]byte) [32]byte {
+	var w encoder
 	w.str(hashDomain)
 	w.str(p.ID)
 	w.str(string(p.Method))
@@ -222,27 +218,8 @@ func inputHash(p Proposal, eligible []string, ballots []Ballot, order []int32, r
 	for _, e := range encoded {
 		w.uint(uint64(len(e)))
 		w.buf = append(w.buf, e...)
-		w.maybeFlush()
 	}
-	<-done
 	w.buf = append(w.buf, voters[:]...)
 	w.buf = append(w.buf, votes[:]...)
-	return w.sum()
-}
-
-func newEncoder() *encoder {
-	return &encoder{h: sha256.New(), buf: make([]byte, 0, 64<<10)}
-}
-
-func (w *encoder) maybeFlush() {
-	if len(w.buf) > 60<<10 {
-		w.flush()
-	}
-}
-
-func (w *encoder) sum() [32]byte {
-	w.flush()
-	var s [32]byte
-	w.h.Sum(s[:0])
-	return s
+	return sha256.Sum256(w.buf)
 }

@@ -1,8 +1,11 @@
 package governance
 
 import (
+	"crypto/sha256"
+	"runtime"
 	"slices"
-	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // OptionCount is one option's standing in an Outcome. Count is, by method:
@@ -139,50 +142,228 @@ func Tally(p Proposal, ballots []Ballot, refusals []Refusal) Outcome {
 		}
 		o.Refused[ReasonCode(r.Reason)] += n
 	}
-	eligible := sortedSet(p.Eligible)
-	o.Eligible = len(eligible)
-	order := canonicalOrder(ballots)
-
-	// The hash reads the same inputs as the count: on two cores it costs
-	// no wall time.
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		o.InputHash = inputHash(p, eligible, ballots, order, refusals)
-	}()
-
-	if p.Validate() != nil {
-		<-done
+	valid := p.Validate() == nil
+	// The first pass takes the eligible voters and the ballots to be in
+	// canonical order (as Open and a store give them) and checks it on
+	// the way; if they are not, it stops, and they are sorted.
+	t := pass{p: &p, opts: newOptionTable(p), eligible: p.Eligible, ballots: ballots, count: valid}
+	var voters, votes [32]byte
+	var parts []*part
+	for {
+		voters, votes, parts = t.run()
+		if t.eligibleUnsorted.Load() {
+			t.eligible = sortedSet(p.Eligible)
+			t.eligibleUnsorted.Store(false)
+			continue
+		}
+		if t.unsorted.Load() {
+			hint := ""
+			if el := t.eligible; len(el) > 0 {
+				hint = el[0][:commonPrefix(el[0], el[len(el)-1])]
+			}
+			t.order, t.replaced = canonicalOrder(ballots, hint)
+			t.unsorted.Store(false)
+			continue
+		}
+		break
+	}
+	o.Eligible = len(t.eligible)
+	o.InputHash = inputHash(p, refusals, voters, votes)
+	if !valid {
 		o.Refused[ReasonInvalidBallot] += len(ballots)
 		o.NoDecision = NoDecisionInvalid
 		return o
 	}
-	count := newCounter(p)
-	e := 0
-	for k, i := range order {
-		b := &ballots[i]
-		if k+1 < len(order) && ballots[order[k+1]].Voter == b.Voter {
-			o.Replaced++
-			continue
+	count := parts[0].c
+	for _, pt := range parts {
+		if pt.c != count {
+			count.merge(pt.c)
 		}
-		c := -1
-		for e < len(eligible) {
-			if c = strings.Compare(eligible[e], b.Voter); c >= 0 {
-				break
+		o.Replaced += pt.replaced
+		for code, n := range pt.refused {
+			if n > 0 {
+				o.Refused[refusedCodes[code]] += n
 			}
-			e++
-		}
-		if c != 0 {
-			o.Refused[ReasonNotEligible]++
-			continue
-		}
-		if err := count.add(b); err != nil {
-			o.Refused[ReasonCode(err)]++
 		}
 	}
 	count.finish(&o)
-	<-done
 	return o
+}
+
+// pass is one reading of the ballots in canonical order, cut in chunks of
+// chunkSize that are counted, encoded and hashed on every core; the
+// eligible voters' chunks are encoded and hashed with them.
+type pass struct {
+	p        *Proposal
+	opts     *optionTable
+	eligible []string
+	ballots  []Ballot
+	order    []int32 // nil: the ballots are taken to be in canonical order
+	replaced []bool  // with order: see canonicalOrder
+	count    bool
+	// Set when the eligible voters are not sorted without repeats, or
+	// when order is nil and the ballots are not in canonical order: the
+	// pass stops, and its results are not used.
+	eligibleUnsorted, unsorted atomic.Bool
+}
+
+// part is what one worker counted.
+type part struct {
+	c        *counter
+	replaced int
+	refused  [len(refusedCodes)]int
+	opt      []int    // see encoder.indexed
+	_        [64]byte // see counter
+}
+
+// refusedCodes are the reasons Tally itself refuses a ballot for.
+var refusedCodes = [...]string{ReasonNotEligible, ReasonInvalidBallot, ReasonUnknownOption}
+
+func (t *pass) at(k int) *Ballot {
+	if t.order == nil {
+		return &t.ballots[k]
+	}
+	return &t.ballots[t.order[k]]
+}
+
+func (t *pass) run() (voters, votes [32]byte, parts []*part) {
+	nb, ne := chunks(len(t.ballots)), chunks(len(t.eligible))
+	sums := make([][32]byte, nb+ne)
+	workers := max(1, min(runtime.GOMAXPROCS(0), nb+ne))
+	parts = make([]*part, workers)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := range workers {
+		pt := &part{c: newCounter(*t.p)}
+		parts[w] = pt
+		wg.Go(func() {
+			var buf []byte
+			for !t.unsorted.Load() && !t.eligibleUnsorted.Load() {
+				j := int(next.Add(1)) - 1
+				switch {
+				case j < nb:
+					buf = t.ballotChunk(j, pt, buf)
+				case j < nb+ne:
+					buf = t.eligibleChunk(j-nb, buf)
+				default:
+					return
+				}
+				sums[j] = sha256.Sum256(buf)
+			}
+		})
+	}
+	wg.Wait()
+	return listDigest(len(t.eligible), sums[nb:]), listDigest(len(t.ballots), sums[:nb]), parts
+}
+
+// eligibleChunk encodes chunk j of the eligible voters: each voter as
+// the length of the prefix it shares with the voter before it (0 for the
+// first of all), the length of the rest, and the rest. It checks on the
+// way that each voter sorts after the one before.
+func (t *pass) eligibleChunk(j int, buf []byte) []byte {
+	w := encoder{buf: buf[:0]}
+	el := t.eligible
+	lo, hi := j*chunkSize, min((j+1)*chunkSize, len(el))
+	for i := lo; i < hi; i++ {
+		v := el[i]
+		n := 0
+		if i > 0 {
+			prev := el[i-1]
+			n = commonPrefix(prev, v)
+			if n == len(v) || n < len(prev) && prev[n] > v[n] {
+				t.eligibleUnsorted.Store(true)
+				return w.buf
+			}
+		}
+		w.uint(uint64(n))
+		w.str(v[n:])
+	}
+	return w.buf
+}
+
+// ballotChunk encodes chunk j of the ballots in canonical order and,
+// when the proposal is valid, counts the ballots that stand.
+func (t *pass) ballotChunk(j int, pt *part, buf []byte) []byte {
+	w := encoder{buf: buf[:0]}
+	n := len(t.ballots)
+	lo, hi := j*chunkSize, min((j+1)*chunkSize, n)
+	el := t.eligible
+	e, _ := slices.BinarySearch(el, t.at(lo).Voter)
+	known := -1 // the eligible index of ballot k, when found at k-1
+	for k := lo; k < hi; k++ {
+		b := t.at(k)
+		idx := -1
+		if known >= 0 {
+			idx, known = known, -1
+		} else {
+			for e < len(el) {
+				if el[e] == b.Voter {
+					idx = e
+					break
+				}
+				if el[e] > b.Voter {
+					break
+				}
+				e++
+			}
+		}
+		// Is the next ballot the same voter's (a later one, which
+		// replaces this one)? When the order is not known, this also
+		// checks that the next ballot does not sort before this one:
+		// the next eligible voter's needs no comparison of their names
+		// (the eligible voters' order is checked in this same pass).
+		replaced := false
+		if k+1 < n {
+			nb := t.at(k + 1)
+			switch {
+			case t.order != nil && t.replaced[k]:
+				replaced = true
+			case idx >= 0 && idx+1 < len(el) && el[idx+1] == nb.Voter:
+				known = idx + 1
+			case t.order != nil:
+			default:
+				a, c := b.Voter, nb.Voter
+				m := commonPrefix(a, c)
+				switch {
+				case m == len(a) && m == len(c):
+					replaced = true
+					if compareBallots(b, nb) > 0 {
+						t.unsorted.Store(true)
+						return w.buf
+					}
+				case m == len(c) || m < len(a) && a[m] > c[m]:
+					t.unsorted.Store(true)
+					return w.buf
+				}
+			}
+		}
+		if idx >= 0 {
+			e = idx
+			if !replaced {
+				e++ // the next ballot's voter sorts after
+			}
+		}
+		opt := w.indexed(t.opts, b, idx, pt.opt[:0])
+		pt.opt = opt
+		if !t.count {
+			continue
+		}
+		switch {
+		case replaced:
+			pt.replaced++
+		case idx < 0:
+			pt.refused[0]++
+		default:
+			switch pt.c.add(b, opt) {
+			case nil:
+			case ErrUnknownOption:
+				pt.refused[2]++
+			default:
+				pt.refused[1]++
+			}
+		}
+	}
+	return w.buf
 }
 
 // decide fills the quorum and the decision once the method has set
