@@ -27,6 +27,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzParseResource$$' -fuzztime=$(FUZZTIME) ./federation/
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeActivity$$' -fuzztime=$(FUZZTIME) ./federation/
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeVotes$$' -fuzztime=$(FUZZTIME) ./federation/
+	$(GO) test -run='^$$' -fuzz='^FuzzContributionsOf$$' -fuzztime=$(FUZZTIME) ./federation/
 	$(GO) test -run='^$$' -fuzz='^FuzzParseSignature$$' -fuzztime=$(FUZZTIME) ./federation/sig/
 	$(GO) test -run='^$$' -fuzz='^FuzzCheckDigest$$' -fuzztime=$(FUZZTIME) ./federation/sig/
 	$(GO) test -run='^$$' -fuzz='^FuzzParseCheckpoint$$' -fuzztime=$(FUZZTIME) ./ledger/
@@ -38,6 +39,11 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzParseReceipt$$' -fuzztime=$(FUZZTIME) ./ledger/
 	$(GO) test -run='^$$' -fuzz='^FuzzParseRecord$$' -fuzztime=$(FUZZTIME) ./ledger/
 	$(GO) test -run='^$$' -fuzz='^FuzzParseHandover$$' -fuzztime=$(FUZZTIME) ./federation/witness/
+	$(GO) test -run='^$$' -fuzz='^FuzzParseBallot$$' -fuzztime=$(FUZZTIME) ./governance/
+	$(GO) test -run='^$$' -fuzz='^FuzzTally$$' -fuzztime=$(FUZZTIME) ./governance/
+	$(GO) test -run='^$$' -fuzz='^FuzzParseAmount$$' -fuzztime=$(FUZZTIME) ./payout/
+	$(GO) test -run='^$$' -fuzz='^FuzzSplit$$' -fuzztime=$(FUZZTIME) ./payout/
+	$(GO) test -run='^$$' -fuzz='^FuzzCommitURL$$' -fuzztime=$(FUZZTIME) ./githistory/
 
 bench:
 	$(GO) run ./cmd/coopbench actor

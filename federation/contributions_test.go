@@ -508,3 +508,34 @@ func TestReceivedContributions(t *testing.T) {
 		}
 	})
 }
+
+// FuzzContributionsOf decodes the records a remote project's Note
+// carries (remote input) and checks what it keeps: each of the sender's
+// own project, on its origin, with bounded fields.
+func FuzzContributionsOf(f *testing.F) {
+	const sender = "https://peer.example/users/tool"
+	f.Add([]byte(`{"coop:contribution":{"id":"https://peer.example/contributions/1","coop:project":"https://peer.example/users/tool",
+		"coop:contributor":"https://peer.example/users/ivy","coop:kind":"review","coop:status":"approved","coop:number":1,
+		"coop:minutes":90,"coop:points":0,"coop:logIndex":7,"coop:day":"2026-01-10","coop:evidence":["https://git.example/pr/1"]}}`))
+	f.Add([]byte(`{"coop:contributions":[{"id":"https://peer.example/contributions/2","coop:project":"https://peer.example/users/tool",
+		"coop:contributor":"https://peer.example/users/ivy","coop:kind":"code","coop:status":"rejected","coop:reason":"<b>no</b>",
+		"coop:number":2,"coop:minutes":0,"coop:points":1,"coop:logIndex":8,"coop:day":"2026-01-11"}, 5, null]}`))
+	f.Add([]byte(`{"coop:contribution":{"coop:minutes":1e400}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := decodeJSON(data)
+		if err != nil {
+			return
+		}
+		cs, _ := contributionsOf(sender, m, t0)
+		if len(cs) > maxDigestRecords {
+			t.Fatalf("%d records kept", len(cs))
+		}
+		for _, c := range cs {
+			if c.Project != sender || !sameOrigin(c.URI, sender) || c.Minutes < 0 || c.Minutes > coop.MaxContributionMin ||
+				c.Points < 0 || c.Points > coop.MaxPoints || len(c.Evidence) > coop.MaxEvidence || len(c.Reason) > coop.MaxNoteLength ||
+				!slices.Contains(coop.ContributionKinds, c.Kind) {
+				t.Fatalf("kept %+v", c)
+			}
+		}
+	})
+}
