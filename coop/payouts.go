@@ -446,33 +446,63 @@ func (s *Service) VerifyPayoutRound(ctx context.Context, id int64) (PayoutVerifi
 	if err != nil {
 		return v, err
 	}
-	record := func(idx int64) (ledger.Record, error) {
-		raw, err := s.Store.LogRecords(ctx, l.ID, idx, idx+1)
-		if err != nil {
-			return ledger.Record{}, err
-		}
-		if len(raw) != 1 {
-			return ledger.Record{}, fmt.Errorf("record %d is not in the log", idx)
-		}
-		return ledger.ParseRecord(raw[0])
+	src := recordSource{
+		record: func(idx int64) (ledger.Record, error) {
+			raw, err := s.Store.LogRecords(ctx, l.ID, idx, idx+1)
+			if err != nil {
+				return ledger.Record{}, err
+			}
+			if len(raw) != 1 {
+				return ledger.Record{}, fmt.Errorf("record %d is not in the log", idx)
+			}
+			return ledger.ParseRecord(raw[0])
+		},
+		indexOf: func(cid int64) (int64, error) {
+			c, err := s.Store.Contribution(ctx, cid)
+			return c.LogIndex, err
+		},
+		open: func(idx int64, rec ledger.Record, fields ...string) (map[string]int64, error) {
+			return s.openCommitments(ctx, l.ID, idx, rec, fields...)
+		},
 	}
+	return s.recompute(v, r.URL(s.Site), src)
+}
+
+// recordSource is where a verification reads a log: its records, the
+// index of a contribution's approval, and the openings of its
+// commitments.
+type recordSource struct {
+	record  func(idx int64) (ledger.Record, error)
+	indexOf func(contribution int64) (int64, error)
+	open    func(idx int64, rec ledger.Record, fields ...string) (map[string]int64, error)
+}
+
+// recompute checks a final round from its log: v.Round's LogIndex and
+// FinalLogIndex are its payout.created and payout.finalized records, and
+// subject its URL.
+func (s *Service) recompute(v PayoutVerification, subject string, src recordSource) (PayoutVerification, error) {
 	problem := func(format string, args ...any) { v.Problems = append(v.Problems, fmt.Sprintf(format, args...)) }
-	created, err := record(r.LogIndex)
+	created, err := src.record(v.Round.LogIndex)
 	if err != nil {
 		return v, err
 	}
-	final, err := record(r.FinalLogIndex)
+	final, err := src.record(v.Round.FinalLogIndex)
 	if err != nil {
 		return v, err
 	}
-	subject := r.URL(s.Site)
 	if created.Type != "payout.created" || created.Subject != subject || final.Type != "payout.finalized" || final.Subject != subject {
-		problem("records %d and %d are not this round's creation and finalization", r.LogIndex, r.FinalLogIndex)
+		problem("records %d and %d are not this round's creation and finalization", v.Round.LogIndex, v.Round.FinalLogIndex)
 		return v, nil
 	}
 	round, err := roundFromRecord(created.Data)
 	if err != nil {
 		problem("the logged parameters: %v", err)
+		return v, nil
+	}
+	from, err1 := time.Parse(time.DateOnly, fmt.Sprint(created.Data["from"]))
+	to, err2 := time.Parse(time.DateOnly, fmt.Sprint(created.Data["to"]))
+	if err1 != nil || err2 != nil {
+		problem("the logged period: %v %v", created.Data["from"], created.Data["to"])
 		return v, nil
 	}
 	ids, _ := final.Data["records"].([]any)
@@ -483,18 +513,18 @@ func (s *Service) VerifyPayoutRound(ctx context.Context, id int64) (PayoutVerifi
 			problem("record list holds %v", x)
 			continue
 		}
-		c, err := s.Store.Contribution(ctx, cid)
+		idx, err := src.indexOf(cid)
 		if err != nil {
 			problem("contribution %d: %v", cid, err)
 			continue
 		}
-		rec, err := record(c.LogIndex)
+		rec, err := src.record(idx)
 		if err != nil {
 			problem("contribution %d: %v", cid, err)
 			continue
 		}
 		if got, _ := jsonInt(rec.Data["contribution"]); rec.Type != "contribution.approved" || got != cid {
-			problem("contribution %d: record %d is not its approval", cid, c.LogIndex)
+			problem("contribution %d: record %d is not its approval", cid, idx)
 			continue
 		}
 		if rec.Data["project"] != created.Data["project"] {
@@ -505,10 +535,10 @@ func (s *Service) VerifyPayoutRound(ctx context.Context, id int64) (PayoutVerifi
 			problem("contribution %d: day %v", cid, rec.Data["day"])
 			continue
 		}
-		if day.Before(r.From) || !day.Before(r.To) {
+		if day.Before(from) || !day.Before(to) {
 			problem("contribution %d (%s) is outside the period", cid, day.Format(time.DateOnly))
 		}
-		opened, err := s.openCommitments(ctx, l.ID, c.LogIndex, rec, "minutes", "points")
+		opened, err := src.open(idx, rec, "minutes", "points")
 		if err != nil {
 			problem("contribution %d: %v", cid, err)
 			continue

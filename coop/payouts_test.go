@@ -94,6 +94,21 @@ func TestPayoutRound(t *testing.T) {
 			t.Fatalf("a stranger saw pay: %v", err)
 		}
 	})
+	t.Run("the openings are for members and peers", func(t *testing.T) {
+		stranger := coop.WithPrincipal(ctx, coop.Principal{ID: "https://x.example/users/coop", Channel: ledger.ChannelPeer})
+		if _, err := s.PayoutOpenings(stranger, r.ID); !errors.Is(err, coop.ErrNotAllowed) {
+			t.Fatalf("a stranger read the openings: %v", err)
+		}
+		o, err := s.PayoutOpenings(bob, r.ID)
+		if err != nil || len(o.RecordIndex) != 2 || len(o.Openings) != 2 {
+			t.Fatalf("%+v %v", o, err)
+		}
+		for _, fields := range o.Openings {
+			if len(fields["minutes"].Salt) != ledger.SaltSize || fields["minutes"].Value == "" {
+				t.Fatalf("openings %+v", o.Openings)
+			}
+		}
+	})
 	t.Run("a changed value behind a commitment is found", func(t *testing.T) {
 		db, err := sql.Open("sqlite", "file:"+s.Store.(*store.DB).Path())
 		if err != nil {

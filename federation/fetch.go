@@ -204,6 +204,27 @@ func (f *Fetcher) checkFetchURL(raw string) (*url.URL, error) {
 // to a blocked domain or account is refused (coop.ErrBlocked) unfetched. 410 is ErrRemoteGone, 404
 // ErrRemoteNotFound.
 func (f *Fetcher) Get(ctx context.Context, rawURL string) ([]byte, *url.URL, error) {
+	return f.get(ctx, rawURL, acceptActivityPub, true)
+}
+
+// GetDocument is Get for any document another node serves to signed
+// requests (a payout round's openings in JSON, a log receipt in text):
+// the same dial rules, signature and limits, no ActivityStreams type
+// required. It implements coop.RemoteGetter.
+func (f *Fetcher) GetDocument(ctx context.Context, rawURL string) ([]byte, error) {
+	b, _, err := f.get(ctx, rawURL, "application/json, text/plain;q=0.9, */*;q=0.1", false)
+	return b, err
+}
+
+// Getter adapts a Fetcher to coop.RemoteGetter.
+type Getter struct{ F *Fetcher }
+
+// Get implements coop.RemoteGetter.
+func (g Getter) Get(ctx context.Context, rawURL string) ([]byte, error) { return g.F.GetDocument(ctx, rawURL) }
+
+var _ coop.RemoteGetter = Getter{}
+
+func (f *Fetcher) get(ctx context.Context, rawURL, accept string, activityStreams bool) ([]byte, *url.URL, error) {
 	u, err := f.checkFetchURL(rawURL)
 	if err != nil {
 		return nil, nil, err
@@ -219,7 +240,7 @@ func (f *Fetcher) Get(ctx context.Context, rawURL string) ([]byte, *url.URL, err
 	if err != nil {
 		return nil, nil, fmt.Errorf("fetch %s: %w", u, err)
 	}
-	req.Header.Set("Accept", acceptActivityPub)
+	req.Header.Set("Accept", accept)
 	req.Header.Set("User-Agent", "coopfed (+"+f.site.Base()+"/)")
 	if err := sig.Sign(req, keyID, key, nil, f.now()); err != nil {
 		return nil, nil, err
@@ -253,7 +274,7 @@ func (f *Fetcher) Get(ctx context.Context, rawURL string) ([]byte, *url.URL, err
 	case resp.StatusCode != http.StatusOK:
 		return nil, final, fmt.Errorf("fetch %s: %s", u, resp.Status)
 	}
-	if ct := resp.Header.Get("Content-Type"); ct != "" {
+	if ct := resp.Header.Get("Content-Type"); ct != "" && activityStreams {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || !(mt == "application/activity+json" || mt == "application/ld+json" || mt == "application/json") {
 			return nil, final, fmt.Errorf("fetch %s: Content-Type %s is not ActivityStreams JSON", u, quote(ct))

@@ -4,13 +4,20 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"html"
+	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/coopfed/coopfed/coop"
+	"github.com/coopfed/coopfed/federation/sig"
+	"github.com/coopfed/coopfed/ledger"
 	"github.com/coopfed/coopfed/payout"
+	"github.com/gorilla/mux"
 )
 
 // A final payout round travels like the records it splits (see
@@ -104,4 +111,59 @@ func (p *Publisher) PublishPayout(ctx context.Context, tx coop.Tx, project coop.
 		return err
 	}
 	return tx.EnqueueDeliveries(ctx, project.ID, n.activityID, body, inboxes, at)
+}
+
+// PayoutOpener serves a final payout round's openings (coop.Service):
+// the principal in ctx is the signer of the request.
+type PayoutOpener interface {
+	PayoutOpenings(ctx context.Context, id int64) (coop.PayoutOpening, error)
+}
+
+// servePayoutOpenings answers GET /payouts/{id}/openings: the openings of
+// a final round's commitments, which only the node's members and the
+// co-ops of its federation may read, so the request must be signed (as
+// Mastodon's authorized fetch signs a GET: (request-target), host, date)
+// by an actor whose key verifies; coop decides who may read.
+func (s *Server) servePayoutOpenings(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	id, err := strconv.ParseInt(mux.Vars(r)["id"], 10, 64)
+	if err != nil || id < 1 {
+		failJSON(w, http.StatusNotFound, "no payout round here")
+		return
+	}
+	checked, err := sig.Check(r, nil, sig.VerifyOptions{Host: s.site.Host, Now: s.now(), Skew: s.dateSkew})
+	if err != nil {
+		failJSON(w, http.StatusUnauthorized, "a payout round's openings are for members and the federation's co-ops: sign the request (HTTP signature: "+err.Error()+")")
+		return
+	}
+	owner, key, err := s.fetcher.KeyFor(ctx, checked.KeyID(), false)
+	if err == nil {
+		err = checked.Verify(key)
+	}
+	if err != nil {
+		failJSON(w, http.StatusUnauthorized, "HTTP signature with key "+checked.KeyID()+": "+err.Error())
+		return
+	}
+	ctx = coop.WithPrincipal(ctx, coop.Principal{ID: owner.ID, Channel: ledger.ChannelPeer})
+	o, err := s.payouts.PayoutOpenings(ctx, id)
+	switch {
+	case errors.Is(err, coop.ErrNotAllowed):
+		failJSON(w, http.StatusForbidden, err.Error())
+		return
+	case errors.Is(err, coop.ErrNotFound):
+		failJSON(w, http.StatusNotFound, fmt.Sprintf("no final payout round %d here", id))
+		return
+	case err != nil:
+		s.serverError(w, r, err)
+		return
+	}
+	body, err := json.Marshal(o)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "private, no-store")
+	w.Write(body)
 }

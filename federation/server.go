@@ -58,6 +58,9 @@ type Config struct {
 	// Store, when Store is a coop.Store (*store.DB is); else proposals
 	// are not served.
 	Proposals func(ctx context.Context, num int64) (coop.ProposalView, error)
+	// Payouts serves the openings of final payout rounds to members and
+	// the federation's co-ops (coop.Service); nil: not served.
+	Payouts PayoutOpener
 	// Processor, when set, is the processor of DB's inbound queue: an
 	// inbox then prepares each activity that needs nothing fetched as the
 	// processor would, and stores it applied, in one transaction (see
@@ -98,6 +101,7 @@ type Server struct {
 	limits   Limits
 
 	proposals func(ctx context.Context, num int64) (coop.ProposalView, error) // see question.go
+	payouts   PayoutOpener                                                    // see payouts.go
 }
 
 // NewServer builds a Server.
@@ -130,6 +134,7 @@ func NewServer(cfg Config) *Server {
 			Clock: cfg.Clock, Log: cfg.Log})
 	}
 	s.proposals = cfg.Proposals
+	s.payouts = cfg.Payouts
 	if st, ok := cfg.Store.(coop.Store); ok && s.proposals == nil {
 		// Reading a proposal is a use case of coop's (the tally while
 		// open, the stored outcome once closed): ask it, read-only.
@@ -162,6 +167,9 @@ func (s *Server) Routes(r *mux.Router) {
 		r.HandleFunc("/proposals/{num:[0-9]+}", l(s.serveProposal)).Methods(get...).MatcherFunc(wantsActivityPub(true))
 	}
 	r.HandleFunc("/users/{handle}/{collection:outbox|followers|following|members|federation|projects}", l(s.serveCollection)).Methods(get...)
+	if s.payouts != nil && s.fetcher != nil {
+		r.HandleFunc("/payouts/{id:[0-9]+}/openings", l(s.servePayoutOpenings)).Methods(get...)
+	}
 	if s.db != nil {
 		r.HandleFunc("/users/{handle}/inbox", l(s.serveInbox)).Methods(http.MethodPost)
 		r.HandleFunc("/inbox", l(s.serveInbox)).Methods(http.MethodPost)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/coopfed/coopfed/coop"
+	"github.com/coopfed/coopfed/federation"
 	"github.com/coopfed/coopfed/payout"
 )
 
@@ -165,9 +166,10 @@ func payoutStatement(ctx context.Context, e *env, args []string) error {
 }
 
 func payoutVerify(ctx context.Context, e *env, args []string) error {
-	fs := newFlags("payout verify", "payout verify ROUND [--as NAME] [--config PATH]\n  recomputes the round from this node's decision log; exits 1 when it does not match", e.stderr)
+	fs := newFlags("payout verify", "payout verify ROUND [--node URL] [--as NAME] [--config PATH]\n  recomputes the round from this node's decision log, or with --node from that co-op's (a co-op of this node's federation, whose log this node witnesses); exits 1 when it does not match", e.stderr)
 	path := configFlag(fs)
 	as := asFlag(fs)
+	nodeURL := fs.String("node", "", "the URL of another co-op's node whose round to check")
 	pos, n, err := setup(ctx, fs, path, args, 1, "ROUND")
 	if err != nil {
 		return err
@@ -180,7 +182,12 @@ func payoutVerify(ctx context.Context, e *env, args []string) error {
 	if ctx, err = actAs(ctx, e, n, *as); err != nil {
 		return err
 	}
-	v, err := n.svc.VerifyPayoutRound(ctx, id)
+	var v coop.PayoutVerification
+	if *nodeURL != "" {
+		v, err = n.svc.VerifyRemotePayout(ctx, federation.Getter{F: n.fetcher}, *nodeURL, id)
+	} else {
+		v, err = n.svc.VerifyPayoutRound(ctx, id)
+	}
 	if err != nil {
 		return err
 	}

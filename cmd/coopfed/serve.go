@@ -105,6 +105,8 @@ func serve(ctx context.Context, e *env, n *node, ln net.Listener) error {
 		// Processing an activity may queue deliveries (an Accept).
 		Wake:      func() { proc.Wake(); workers.Wake() },
 		Processor: proc,
+		// A final payout round's openings, to members and peers.
+		Payouts: n.svc,
 	})
 	// Witnessing among the federation's members: keys pinned, our
 	// checkpoint signed and sent to each member's witness, theirs checked.
