@@ -220,7 +220,9 @@ func (f *Fetcher) GetDocument(ctx context.Context, rawURL string) ([]byte, error
 type Getter struct{ F *Fetcher }
 
 // Get implements coop.RemoteGetter.
-func (g Getter) Get(ctx context.Context, rawURL string) ([]byte, error) { return g.F.GetDocument(ctx, rawURL) }
+func (g Getter) Get(ctx context.Context, rawURL string) ([]byte, error) {
+	return g.F.GetDocument(ctx, rawURL)
+}
 
 var _ coop.RemoteGetter = Getter{}
 
