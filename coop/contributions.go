@@ -332,7 +332,10 @@ func (s *Service) lookUpParticipants(ctx context.Context, project string, others
 		return
 	}
 	for _, uri := range append(slices.Clone(p.Maintainers), others...) {
-		if _, local := s.Site.HandleFromActorID(uri); local || checkHTTPURL("actor", uri) != nil {
+		// An actor URL, or an @name@host account (a contributor as given
+		// at the command line); a local member's handle needs nothing.
+		isAcct := strings.Count(strings.TrimPrefix(uri, "@"), "@") == 1
+		if _, local := s.Site.HandleFromActorID(uri); local || (checkHTTPURL("actor", uri) != nil && !isAcct) {
 			continue
 		}
 		_, _ = s.Publisher.Recipient(ctx, uri)
