@@ -152,6 +152,9 @@ func (s *Service) RemoveMember(ctx context.Context, handle string) error {
 		if err := tx.RemoveActor(ctx, m.ID, s.now()); err != nil {
 			return err
 		}
+		if err := revokeSessions(ctx, tx, m.ID); err != nil {
+			return err
+		}
 		state, err := s.memberState(ctx, tx)
 		if err != nil {
 			return err
@@ -180,7 +183,10 @@ func (s *Service) ResetPassword(ctx context.Context, handle string) (string, err
 		if err != nil {
 			return err
 		}
-		return tx.SetPassword(ctx, m.ID, hash, true)
+		if err := tx.SetPassword(ctx, m.ID, hash, true); err != nil {
+			return err
+		}
+		return revokeSessions(ctx, tx, m.ID)
 	})
 	if err != nil {
 		return "", fmt.Errorf("coop: reset password of %q: %w", handle, err)
@@ -250,7 +256,11 @@ func (s *Service) ChangePassword(ctx context.Context, handle, current, next stri
 		return err
 	}
 	err = s.Store.Update(ctx, func(tx Tx) error {
-		return tx.SetPassword(ctx, m.ID, hash, false)
+		if err := tx.SetPassword(ctx, m.ID, hash, false); err != nil {
+			return err
+		}
+		// Every session ends: whoever held the old password signs in again.
+		return revokeSessions(ctx, tx, m.ID)
 	})
 	if err != nil {
 		return fmt.Errorf("coop: change password of %q: %w", handle, err)

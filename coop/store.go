@@ -40,6 +40,7 @@ type Reader interface {
 	ContributionReader
 	RemoteContributionReader
 	PayoutReader
+	SessionReader
 	// ActorByHandle finds a local actor of any kind, removed ones included,
 	// comparing handles without case.
 	ActorByHandle(ctx context.Context, handle string) (Actor, error)
@@ -114,6 +115,7 @@ type Tx interface {
 	ContributionWriter
 	RemoteContributionWriter
 	PayoutWriter
+	SessionWriter
 	// InsertActor stores a new actor with its private key (PKCS#8 PEM) and
 	// returns it with its ID. A handle taken by any actor, removed ones
 	// included, is ErrHandleTaken.
