@@ -156,3 +156,7 @@ func revokeSessions(ctx context.Context, tx Tx, memberID int64) error {
 	_, err := tx.DeleteSessionsOf(ctx, memberID)
 	return err
 }
+
+// NewFormToken makes a random token for a form shown before sign-in
+// (bound to a cookie of its own: login CSRF).
+func (s *Service) NewFormToken() (string, error) { return s.randomToken() }

@@ -15,7 +15,7 @@ import (
 )
 
 // pageNames are the templates in templates/, each rendered inside layout.
-var pageNames = []string{"home", "actor", "error", "proposal"}
+var pageNames = []string{"home", "actor", "error", "proposal", "signin", "password"}
 
 func parsePages() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{"paragraphs": paragraphs, "markdown": markdown}
@@ -53,10 +53,17 @@ type Page struct {
 	CoopName string
 	CoopAcct string
 	Version  string
+	// Viewer is the signed-in member's handle ("" for a visitor), and
+	// CSRF their session's form token (for the sign-out button).
+	Viewer string
+	CSRF   string
 }
 
 func (a *app) basePage(ctx context.Context, title string) Page {
 	p := Page{Title: title, Version: a.version, CoopName: "coopfed"}
+	if v, _ := ctx.Value(sessionKey{}).(*viewer); v != nil {
+		p.Viewer, p.CSRF = v.Member.Handle, v.Session.CSRF
+	}
 	// The layout still renders when the co-op cannot be read: the error
 	// page must not fail for the reason it reports.
 	if c, err := a.svc.Coop(ctx); err == nil {

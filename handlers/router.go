@@ -8,9 +8,11 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/coopfed/coopfed/coop"
+	"github.com/coopfed/coopfed/federation/ratelimit"
 	"github.com/gorilla/mux"
 )
 
@@ -34,6 +36,9 @@ type Deps struct {
 	Version string
 	// Before are registered ahead of the pages, in order.
 	Before []Routes
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client (for the sign-in rate limit).
+	TrustedProxies []netip.Prefix
 }
 
 type app struct {
@@ -42,6 +47,9 @@ type app struct {
 	log     *slog.Logger
 	version string
 	pages   map[string]*template.Template
+
+	signInLimit    *ratelimit.Limiter
+	trustedProxies []netip.Prefix
 }
 
 // New builds the node's HTTP handler: the routes of d.Before, then the
@@ -51,7 +59,8 @@ func New(d Deps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &app{svc: d.Service, site: d.Site, log: d.Log, version: d.Version, pages: pages}
+	a := &app{svc: d.Service, site: d.Site, log: d.Log, version: d.Version, pages: pages,
+		signInLimit: newSignInLimiter(), trustedProxies: d.TrustedProxies}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
@@ -70,6 +79,14 @@ func New(d Deps) (http.Handler, error) {
 	r.HandleFunc("/@{handle}", a.actor).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/users/{handle}", a.actor).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/proposals/{num:[0-9]+}", a.proposal).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/signin", a.signInForm).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/signin", a.signIn).Methods(http.MethodPost)
+	r.HandleFunc("/signout", a.signOut).Methods(http.MethodPost)
+	r.HandleFunc("/account/password", a.passwordForm).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/account/password", a.changePassword).Methods(http.MethodPost)
+	// Who is signed in, for every page (a request without the cookie costs
+	// nothing more).
+	r.Use(a.withViewer)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, http.StatusNotFound, "There is no page at this address.")
 	})
