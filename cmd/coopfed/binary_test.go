@@ -6,6 +6,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -227,6 +229,32 @@ func TestBinaryDev(t *testing.T) {
 		t.Fatalf("actor: %d %v", status, doc)
 	}
 	key := doc["publicKey"].(map[string]any)["publicKeyPem"]
+	// The first run prints an admin member and its one-time password, to
+	// sign in with at once.
+	m := regexp.MustCompile(`^steward, one-time password: (\S+)$`).FindStringSubmatch(info["first member (an admin)"])
+	if m == nil {
+		t.Fatalf("first member line %q", info["first member (an admin)"])
+	}
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Get(node + "signin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(page)
+	if csrf == nil {
+		t.Fatalf("sign-in page:\n%s", page)
+	}
+	resp, err = client.PostForm(node+"signin", url.Values{"csrf": {string(csrf[1])}, "handle": {"steward"}, "password": {m[1]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/account/password" {
+		t.Fatalf("sign in with the printed password: %d → %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
 	p.stop(t)
 	if _, err := os.Stat(filepath.Join(dir, "coopfed-data", "coopfed.toml")); err != nil {
 		t.Fatal(err)
@@ -242,7 +270,7 @@ func TestBinaryDev(t *testing.T) {
 	}
 	// Admin commands find the dev node's config by default.
 	out := runBinary(t, dir, "member", "list")
-	if !strings.Contains(out, "0 members") {
+	if !strings.Contains(out, "steward") {
 		t.Fatalf("member list in the dev folder:\n%s", out)
 	}
 	p.stop(t)

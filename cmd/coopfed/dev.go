@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/coopfed/coopfed/config"
+	"github.com/coopfed/coopfed/coop"
 )
 
 // devPort is where `coopfed dev` listens on first run when it is free.
@@ -19,6 +20,7 @@ func runDev(ctx context.Context, e *env, args []string) error {
 	flags := newFlags("dev", "dev [--dir coopfed-data] [--name \"Co-op name\"]", e.stderr)
 	dir := flags.String("dir", defaultDir, "folder for the node's config, database and keys")
 	name := flags.String("name", "Development Co-op", "the co-op's name, on first run")
+	admin := flags.String("admin", "steward", "the first member, an admin, made on first run with a one-time password to sign in with")
 	pos, err := parse(flags, args)
 	if err != nil {
 		return err
@@ -54,6 +56,16 @@ func runDev(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer n.Close()
+	if ln != nil {
+		// First run: an admin member to sign in with at once.
+		_, oneTime, err := n.svc.AddMember(ctx, coop.NewMember{Handle: *admin, Role: coop.RoleAdmin})
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("the first member %q: %w", *admin, err)
+		}
+		fmt.Fprintf(e.stdout, "first member (an admin): %s, one-time password: %s\n  sign in at %s and choose your own password\n",
+			*admin, oneTime, n.svc.Site.URL("/signin"))
+	}
 	if !n.cfg.Development() {
 		if ln != nil {
 			ln.Close()
