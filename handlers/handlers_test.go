@@ -40,13 +40,18 @@ type fixture struct {
 
 func newFixture(t *testing.T) fixture {
 	t.Helper()
+	return newFixtureAt(t, coop.Site{Scheme: "https", Host: "coop.example"})
+}
+
+// newFixtureAt is newFixture for a node whose URL is site's.
+func newFixtureAt(t *testing.T, site coop.Site) fixture {
+	t.Helper()
 	ctx := coop.AsAdmin(context.Background())
 	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "coopfed.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	site := coop.Site{Scheme: "https", Host: "coop.example"}
 	clock := func() time.Time { return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) }
 	svc := &coop.Service{Store: db, Site: site, Clock: clock}
 	if _, err := svc.EnsureCoop(ctx, "coop", "Example Co-op", "We build tools.\n\nTogether & <fairly>."); err != nil {
