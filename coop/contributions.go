@@ -458,20 +458,31 @@ func (s *Service) ReceiveContributionDecision(ctx context.Context, tx Tx, id int
 	return nil
 }
 
+// membersOnly refuses anyone but a live member here and the operator:
+// what hours, points and pay need. what says what is refused.
+func (s *Service) membersOnly(ctx context.Context, what string) error {
+	pr, ok := PrincipalFrom(ctx)
+	if !ok {
+		return ErrNoPrincipal
+	}
+	if pr.ID == AdminPrincipal {
+		return nil
+	}
+	_, isMember, err := s.principalMember(ctx, s.Store, pr)
+	if err != nil {
+		return err
+	}
+	if !isMember {
+		return fmt.Errorf("%w: %s", ErrNotAllowed, what)
+	}
+	return nil
+}
+
 // ListContributions lists a project's records; members-only (hours and
 // points): the principal must be a member here or the operator.
 func (s *Service) ListContributions(ctx context.Context, f ContributionFilter) ([]Contribution, error) {
-	pr, ok := PrincipalFrom(ctx)
-	if !ok {
-		return nil, ErrNoPrincipal
-	}
-	if pr.ID != AdminPrincipal {
-		if _, isMember, err := s.principalMember(ctx, s.Store, pr); err != nil || !isMember {
-			if err != nil {
-				return nil, err
-			}
-			return nil, fmt.Errorf("coop: contributions: %w: hours and points are for members", ErrNotAllowed)
-		}
+	if err := s.membersOnly(ctx, "hours and points are for members"); err != nil {
+		return nil, fmt.Errorf("coop: contributions: %w", err)
 	}
 	p, err := s.Store.ProjectByHandle(ctx, f.Project)
 	if err != nil {

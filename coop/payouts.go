@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"time"
 
@@ -354,17 +353,8 @@ func proposalPassed(p Proposal, o governance.Outcome) bool {
 // ShowPayoutRound returns a round and its statement (the final one, or
 // the draft split now); members-only.
 func (s *Service) ShowPayoutRound(ctx context.Context, id int64) (PayoutRound, payout.Statement, error) {
-	pr, ok := PrincipalFrom(ctx)
-	if !ok {
-		return PayoutRound{}, payout.Statement{}, ErrNoPrincipal
-	}
-	if pr.ID != AdminPrincipal {
-		if _, isMember, err := s.principalMember(ctx, s.Store, pr); err != nil || !isMember {
-			if err != nil {
-				return PayoutRound{}, payout.Statement{}, err
-			}
-			return PayoutRound{}, payout.Statement{}, fmt.Errorf("coop: payout round %d: %w: pay is for members", id, ErrNotAllowed)
-		}
+	if err := s.membersOnly(ctx, "pay is for members"); err != nil {
+		return PayoutRound{}, payout.Statement{}, fmt.Errorf("coop: payout round %d: %w", id, err)
 	}
 	r, err := s.Store.PayoutRound(ctx, id)
 	if err != nil {
@@ -422,17 +412,8 @@ func (v PayoutVerification) OK() bool { return len(v.Problems) == 0 }
 // Every disagreement is listed. The node's open log is read (a round
 // finalized before a rotation of the log is not verified here yet).
 func (s *Service) VerifyPayoutRound(ctx context.Context, id int64) (PayoutVerification, error) {
-	pr, ok := PrincipalFrom(ctx)
-	if !ok {
-		return PayoutVerification{}, ErrNoPrincipal
-	}
-	if pr.ID != AdminPrincipal {
-		if _, isMember, err := s.principalMember(ctx, s.Store, pr); err != nil || !isMember {
-			if err != nil {
-				return PayoutVerification{}, err
-			}
-			return PayoutVerification{}, fmt.Errorf("coop: verify payout round %d: %w: pay is for members", id, ErrNotAllowed)
-		}
+	if err := s.membersOnly(ctx, "pay is for members"); err != nil {
+		return PayoutVerification{}, fmt.Errorf("coop: verify payout round %d: %w", id, err)
 	}
 	r, err := s.Store.PayoutRound(ctx, id)
 	if err != nil {
@@ -570,25 +551,13 @@ func (s *Service) openCommitments(ctx context.Context, logID, idx int64, rec led
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]int64{}
-	for _, f := range fields {
-		i := slices.IndexFunc(ps, func(p PersonalValue) bool { return p.Field == f })
-		if i < 0 || ps[i].Erased {
-			return nil, fmt.Errorf("no plain value behind %s (erased?)", f)
+	os := make(map[string]Opening, len(ps))
+	for _, p := range ps {
+		if !p.Erased {
+			os[p.Field] = Opening{Value: p.Value, Salt: p.Salt}
 		}
-		var salt [ledger.SaltSize]byte
-		copy(salt[:], ps[i].Salt)
-		commitment, _ := rec.Data[f].(string)
-		if len(ps[i].Salt) != ledger.SaltSize || !ledger.CheckCommitment(commitment, f, ps[i].Value, salt) {
-			return nil, fmt.Errorf("%s %q does not open its commitment", f, ps[i].Value)
-		}
-		n, err := strconv.ParseInt(ps[i].Value, 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("%s %q: %v", f, ps[i].Value, err)
-		}
-		out[f] = n
 	}
-	return out, nil
+	return openWith(os, rec, fields...)
 }
 
 // roundFromRecord reads a round's parameters from its payout.created

@@ -36,21 +36,43 @@ func groupOf(ctx context.Context, r Reader, p Proposal) (Actor, error) {
 	return r.ActorByHandle(ctx, p.Group)
 }
 
+// news is what goes out about a proposal: as shown, its deciding group,
+// and its remote audience (voters, boosters).
+type news struct {
+	v        ProposalView
+	group    Actor
+	audience []string
+}
+
+// newsOf reads a proposal's news inside tx.
+func (s *Service) newsOf(ctx context.Context, tx Tx, num int64) (news, error) {
+	v, err := s.proposalView(ctx, tx, num)
+	if err != nil {
+		return news{}, err
+	}
+	g, err := groupOf(ctx, tx, v.Proposal)
+	if err != nil {
+		return news{}, err
+	}
+	audience, err := tx.ProposalAudience(ctx, num)
+	if err != nil {
+		return news{}, err
+	}
+	return news{v: v, group: g, audience: audience}, nil
+}
+
 // announceOpened publishes an opened proposal and tells the eligible
 // members' linked accounts.
 func (s *Service) announceOpened(ctx context.Context, tx Tx, num int64) error {
 	if s.Publisher == nil {
 		return nil
 	}
-	v, err := s.proposalView(ctx, tx, num)
+	n, err := s.newsOf(ctx, tx, num)
 	if err != nil {
 		return err
 	}
-	g, err := groupOf(ctx, tx, v.Proposal)
-	if err != nil {
-		return err
-	}
-	if err := s.Publisher.PublishProposal(ctx, tx, g, v, s.now()); err != nil {
+	v := n.v
+	if err := s.Publisher.PublishProposal(ctx, tx, n.group, v, s.now()); err != nil {
 		return err
 	}
 	how := "Vote on the poll in your app, or"
@@ -124,19 +146,12 @@ func (s *Service) announceOutcome(ctx context.Context, tx Tx, num int64) error {
 	if s.Publisher == nil {
 		return nil
 	}
-	v, err := s.proposalView(ctx, tx, num)
+	n, err := s.newsOf(ctx, tx, num)
 	if err != nil {
 		return err
 	}
-	g, err := groupOf(ctx, tx, v.Proposal)
-	if err != nil {
-		return err
-	}
-	audience, err := tx.ProposalAudience(ctx, num)
-	if err != nil {
-		return err
-	}
-	if err := s.Publisher.PublishOutcome(ctx, tx, g, v, audience, s.now()); err != nil {
+	v := n.v
+	if err := s.Publisher.PublishOutcome(ctx, tx, n.group, v, n.audience, s.now()); err != nil {
 		return err
 	}
 	return s.notify(ctx, tx, v, NoticeOutcome, nil, fmt.Sprintf("Proposal %q closed: %s.\n%s", v.Title, OutcomeSummary(v), v.URL))
@@ -151,7 +166,7 @@ func (s *Service) announceWithdrawn(ctx context.Context, tx Tx, num, logIndex in
 	if s.Publisher == nil {
 		return nil
 	}
-	v, err := s.proposalView(ctx, tx, num)
+	n, err := s.newsOf(ctx, tx, num)
 	if err != nil {
 		return err
 	}
@@ -159,22 +174,14 @@ func (s *Service) announceWithdrawn(ctx context.Context, tx Tx, num, logIndex in
 	if err != nil {
 		return err
 	}
-	o := governance.Tally(v.Proposal.Proposal, ballots, refusals)
+	o := governance.Tally(n.v.Proposal.Proposal, ballots, refusals)
 	l, err := tx.OpenLog(ctx)
 	if err != nil {
 		return err
 	}
-	v.Outcome = &StoredOutcome{Outcome: o, LogID: l.ID, LogIndex: logIndex, Closed: s.now()}
-	v.Counts = &v.Outcome.Outcome
-	g, err := groupOf(ctx, tx, v.Proposal)
-	if err != nil {
-		return err
-	}
-	audience, err := tx.ProposalAudience(ctx, num)
-	if err != nil {
-		return err
-	}
-	return s.Publisher.PublishOutcome(ctx, tx, g, v, audience, s.now())
+	n.v.Outcome = &StoredOutcome{Outcome: o, LogID: l.ID, LogIndex: logIndex, Closed: s.now()}
+	n.v.Counts = &n.v.Outcome.Outcome
+	return s.Publisher.PublishOutcome(ctx, tx, n.group, n.v, n.audience, s.now())
 }
 
 // OutcomeSummary says in a few words what a closed proposal decided.
@@ -213,20 +220,12 @@ func (s *Service) SendCounts(ctx context.Context, every time.Duration) (int, err
 	sent := 0
 	for _, num := range due {
 		err := s.Store.Update(ctx, func(tx Tx) error {
-			v, err := s.proposalView(ctx, tx, num)
+			n, err := s.newsOf(ctx, tx, num)
 			if err != nil {
 				return err
 			}
-			if v.Counts != nil && v.State == governance.Open {
-				g, err := groupOf(ctx, tx, v.Proposal)
-				if err != nil {
-					return err
-				}
-				audience, err := tx.ProposalAudience(ctx, num)
-				if err != nil {
-					return err
-				}
-				if err := s.Publisher.PublishProposalCounts(ctx, tx, g, v, audience, s.now()); err != nil {
+			if n.v.Counts != nil && n.v.State == governance.Open {
+				if err := s.Publisher.PublishProposalCounts(ctx, tx, n.group, n.v, n.audience, s.now()); err != nil {
 					return err
 				}
 				sent++

@@ -69,17 +69,8 @@ const (
 // node received; members-only (hours and points): a member here or the
 // operator.
 func (s *Service) RemoteContributions(ctx context.Context, f RemoteContributionFilter) ([]RemoteContribution, error) {
-	pr, ok := PrincipalFrom(ctx)
-	if !ok {
-		return nil, ErrNoPrincipal
-	}
-	if pr.ID != AdminPrincipal {
-		if _, isMember, err := s.principalMember(ctx, s.Store, pr); err != nil || !isMember {
-			if err != nil {
-				return nil, err
-			}
-			return nil, fmt.Errorf("coop: remote contributions: %w: hours and points are for members", ErrNotAllowed)
-		}
+	if err := s.membersOnly(ctx, "hours and points are for members"); err != nil {
+		return nil, fmt.Errorf("coop: remote contributions: %w", err)
 	}
 	return s.Store.RemoteContributions(ctx, f)
 }

@@ -183,20 +183,9 @@ func TestLinkCodes(t *testing.T) {
 		}
 	})
 	t.Run("the link is logged, the account as a commitment", func(t *testing.T) {
-		l, err := s.Store.OpenLog(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		raw, err := s.Store.(*store.DB).LogRecords(ctx, l.ID, l.Size-1, l.Size)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rec, err := ledger.ParseRecord(raw[0])
-		if err != nil {
-			t.Fatal(err)
-		}
-		if rec.Type != "member.account_linked" || strings.Contains(string(raw[0]), "x.example") {
-			t.Fatalf("last record %s", raw[0])
+		rec, raw := lastRecord(t, s)
+		if rec.Type != "member.account_linked" || strings.Contains(raw, "x.example") {
+			t.Fatalf("last record %s", raw)
 		}
 	})
 }
@@ -421,20 +410,9 @@ func TestOperatorActsForAMember(t *testing.T) {
 	if p.Proposer != s.Site.ActorID("alice") {
 		t.Fatalf("proposer %s", p.Proposer)
 	}
-	l, err := s.Store.OpenLog(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := s.Store.(*store.DB).LogRecords(ctx, l.ID, l.Size-1, l.Size)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec, err := ledger.ParseRecord(raw[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rec.Type != "proposal.opened" || rec.Principal != coop.AdminPrincipal || !strings.Contains(string(raw[0]), `"on_behalf_of":"`+s.Site.ActorID("alice")+`"`) {
-		t.Fatalf("record %s", raw[0])
+	rec, raw := lastRecord(t, s)
+	if rec.Type != "proposal.opened" || rec.Principal != coop.AdminPrincipal || !strings.Contains(raw, `"on_behalf_of":"`+s.Site.ActorID("alice")+`"`) {
+		t.Fatalf("record %s", raw)
 	}
 	if _, err := s.Vote(forAlice, p.Num, []string{"yes"}); !errors.Is(err, coop.ErrNotAllowed) {
 		t.Fatalf("the operator voted for alice: %v", err)
