@@ -246,21 +246,24 @@ func (s *Service) SendReminders(ctx context.Context) error {
 	if s.Publisher == nil {
 		return nil
 	}
-	ps, err := s.Store.Proposals(ctx)
+	now := s.now()
+	// The open proposals closing within ReminderBefore (and those past
+	// their deadline, not closed yet, which are skipped).
+	nums, err := s.Store.DueProposals(ctx, now.Add(ReminderBefore))
 	if err != nil {
 		return fmt.Errorf("coop: reminders: %w", err)
 	}
-	now := s.now()
-	for _, p := range ps {
-		if p.State != governance.Open || now.Before(p.ClosesAt.Add(-ReminderBefore)) || !now.Before(p.ClosesAt) {
-			continue
-		}
+	for _, num := range nums {
 		err := s.Store.Update(ctx, func(tx Tx) error {
-			v, err := s.proposalView(ctx, tx, p.Num)
+			p, err := tx.Proposal(ctx, num) // no tally: who may vote, and who did
 			if err != nil {
 				return err
 			}
-			bs, err := tx.Ballots(ctx, p.Num)
+			if p.State != governance.Open || !now.Before(p.ClosesAt) {
+				return nil
+			}
+			v := ProposalView{Proposal: p, URL: s.Site.ProposalURL(num)}
+			bs, err := tx.Ballots(ctx, num)
 			if err != nil {
 				return err
 			}
@@ -273,7 +276,7 @@ func (s *Service) SendReminders(ctx context.Context) error {
 				v.Title, v.ClosesAt.UTC().Format("2006-01-02 15:04 UTC"), v.URL))
 		})
 		if err != nil {
-			return fmt.Errorf("coop: reminders of proposal %d: %w", p.Num, err)
+			return fmt.Errorf("coop: reminders of proposal %d: %w", num, err)
 		}
 	}
 	return nil
