@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -97,6 +98,36 @@ func TestBrowserLinkAccountAndVerifyReceipt(t *testing.T) {
 			ok, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`div.ok`)))
 			if err != nil || !strings.Contains(ok, "The receipt verifies") || !strings.Contains(ok, "member.account_linked") {
 				t.Fatalf("verification %q, %v", ok, err)
+			}
+		})
+	}
+}
+
+// TestBrowserDecisionsWithWitnesses: a visitor reads the decision log of
+// a node that a federation member witnesses, with an inconsistency found
+// in the member's log; screenshots at 360 and 1280 px.
+func TestBrowserDecisionsWithWitnesses(t *testing.T) {
+	for _, width := range []int{360, 1280} {
+		t.Run(strconv.Itoa(width)+"px", func(t *testing.T) {
+			ctx := browse(t, width)
+			f, _, idx := witnessedFixture(t)
+			srv := httptest.NewServer(f.handler)
+			t.Cleanup(srv.Close)
+			w := strconv.Itoa(width)
+			err := chromedp.Do(ctx,
+				chromedp.Navigate(srv.URL+"/decisions"),
+				chromedp.WaitVisible(chromedp.ID("witnesses")),
+				screenshot(t, "decisions-witnessed-"+w),
+				chromedp.Navigate(srv.URL+"/decisions/"+strconv.FormatInt(idx, 10)),
+				chromedp.WaitVisible(chromedp.ID("proof")),
+				screenshot(t, "decision-witnessed-"+w),
+			)
+			if err != nil {
+				t.Fatal(err)
+			}
+			text, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`section[aria-labelledby=proof]`)))
+			if err != nil || !strings.Contains(text, "b.example/witness") {
+				t.Fatalf("proof section %q, %v", text, err)
 			}
 		})
 	}
