@@ -113,15 +113,37 @@ func TestVerifyReceiptText(t *testing.T) {
 func TestMyData(t *testing.T) {
 	s, c, _ := votingNode(t)
 	link(t, s, c, "alice", xAccount)
-	d, err := s.MyData(as(s, "alice"))
+	alice := as(s, "alice")
+	p, err := s.OpenProposal(alice, yesNo("coop"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, choice := range []string{"no", "yes"} {
+		if _, err := s.Vote(alice, p.Num, []string{choice}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Vote(as(s, "bob"), p.Num, []string{"no"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddContribution(alice, coop.NewContribution{Project: "tool", Kind: coop.KindReview, Minutes: 90, Note: "review of #42"}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := s.MyData(alice)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if d.Profile.Handle != "alice" || len(d.Links) != 1 || d.Links[0].Account != xAccount || d.Links[0].Confirmed == nil {
 		t.Fatalf("alice's data %+v", d)
 	}
+	if len(d.Ballots) != 2 || d.Ballots[0].Choices[0] != "no" || d.Ballots[0].Replaced == nil || d.Ballots[1].Choices[0] != "yes" || d.Ballots[1].Replaced != nil {
+		t.Fatalf("alice's ballots %+v", d.Ballots)
+	}
+	if len(d.Contributions) != 1 || d.Contributions[0].Minutes != 90 || d.Contributions[0].Project != "tool" {
+		t.Fatalf("alice's contributions %+v", d.Contributions)
+	}
 	b, err := s.MyData(as(s, "bob"))
-	if err != nil || b.Profile.Handle != "bob" || len(b.Links) != 0 {
+	if err != nil || b.Profile.Handle != "bob" || len(b.Links) != 0 || len(b.Ballots) != 1 || len(b.Contributions) != 0 {
 		t.Fatalf("bob's data %+v, %v", b, err)
 	}
 	if _, err := s.MyData(context.Background()); !errors.Is(err, coop.ErrNoPrincipal) {
