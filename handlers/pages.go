@@ -14,14 +14,15 @@ import (
 	"github.com/gorilla/mux"
 )
 
-// pageNames are the templates in templates/, each rendered inside layout.
-var pageNames = []string{"home", "actor", "error", "proposal", "signin", "password"}
+// pageNames are the templates in templates/, each rendered inside layout;
+// the templates partial-*.html define parts that several pages share.
+var pageNames = []string{"home", "actor", "error", "proposal", "signin", "password", "decisions", "decision", "verify", "account"}
 
 func parsePages() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{"paragraphs": paragraphs, "markdown": markdown}
 	pages := map[string]*template.Template{}
 	for _, name := range pageNames {
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partial-*.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("handlers: parse template %s: %w", name, err)
 		}

@@ -220,10 +220,6 @@ func verifyReceipt(ctx context.Context, e *env, path, file, key string, witnesse
 	if err != nil {
 		return err
 	}
-	r, err := ledger.ParseReceipt(b)
-	if err != nil {
-		return err
-	}
 	// Without keys on the command line, the node's own log key and its
 	// members' witness keys, from the database.
 	if key == "" || len(witnesses) == 0 {
@@ -232,52 +228,23 @@ func verifyReceipt(ctx context.Context, e *env, path, file, key string, witnesse
 			return fmt.Errorf("no --key given, and the node's config: %w", err)
 		}
 		defer n.Close()
+		lk, ws, err := n.svc.LogKeys(ctx)
+		if err != nil {
+			return err
+		}
 		if key == "" {
-			l, err := n.db.OpenLog(ctx)
-			if err != nil {
-				return err
-			}
-			key = l.VKey
+			key = lk
 		}
 		if len(witnesses) == 0 {
-			ws, err := n.svc.WitnessedLogs(ctx)
-			if err != nil {
-				return err
-			}
-			for _, w := range ws {
-				witnesses = append(witnesses, w.WitnessVKey)
-			}
+			witnesses = ws
 		}
 	}
-	v, err := note.NewVerifier(key)
+	c, err := coop.CheckReceipt(b, key, witnesses, minCos)
 	if err != nil {
-		return fmt.Errorf("--key: %w", err)
-	}
-	var wvs []note.Verifier
-	for _, k := range witnesses {
-		wv, err := ledger.NewWitnessVerifier(k)
-		if err != nil {
-			return fmt.Errorf("--witness %s: %w", k, err)
-		}
-		wvs = append(wvs, wv)
-	}
-	if minCos < 0 {
-		minCos = min(1, len(wvs))
-	}
-	sc, err := ledger.VerifyReceipt(r, v.Name(), v, wvs, minCos)
-	if err != nil {
-		return fmt.Errorf("the receipt does NOT verify: %w", err)
-	}
-	rec, err := ledger.ParseRecord(r.Record)
-	if err != nil {
-		return fmt.Errorf("the receipt's record: %w", err)
-	}
-	names := make([]string, 0, len(sc.Cosignatures))
-	for _, c := range sc.Cosignatures {
-		names = append(names, c.Name)
+		return err
 	}
 	fmt.Fprintf(e.stdout, "ok: record %d (%s by %s, %s) is in %s at size %d, cosigned by %d witnesses (%s; %d required)\n",
-		r.Index, rec.Type, rec.Principal, rec.Time.Format(time.RFC3339), sc.Origin, sc.N, len(sc.Cosignatures), strings.Join(names, ", "), minCos)
+		c.Index, c.Record.Type, c.Record.Principal, c.Record.Time.Format(time.RFC3339), c.Origin, c.Size, len(c.Cosigners), strings.Join(c.Cosigners, ", "), c.Required)
 	return nil
 }
 
