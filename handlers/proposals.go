@@ -354,8 +354,10 @@ func (a *app) proposalCreate(w http.ResponseWriter, r *http.Request) {
 			page.Errors["group"] = reasonOf(err, coop.ErrNotAllowed) + "."
 			a.render(w, r, http.StatusForbidden, "proposalnew", page)
 			return
-		case errors.Is(err, coop.ErrInvalidInput), errors.Is(err, coop.ErrGone):
-			page.Errors["group"] = reasonOf(err, nil) + "."
+		case errors.Is(err, coop.ErrInvalidInput):
+			page.Errors["group"] = reasonOf(err, coop.ErrInvalidInput) + "."
+		case errors.Is(err, coop.ErrGone):
+			page.Errors["group"] = reasonOf(err, coop.ErrGone) + "."
 		default:
 			a.serveError(w, r, err)
 			return
