@@ -55,11 +55,11 @@ func outcomeChart(num int64, options []governance.Option, o *governance.Outcome)
 // barChart draws bars as an accessible inline SVG, scaled to its width.
 func barChart(id, title string, bars []bar) template.HTML {
 	const (
-		width  = 600
-		row    = 46
-		labelH = 18
-		barH   = 20
-		numW   = 80
+		width  = 360
+		row    = 44
+		labelH = 20
+		barH   = 18
+		numW   = 60
 	)
 	var max int64
 	for _, b := range bars {
