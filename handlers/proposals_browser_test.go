@@ -172,3 +172,55 @@ func TestBrowserRankedProposal(t *testing.T) {
 		})
 	}
 }
+
+// TestBrowserBallotForms: the consent and score ballots, and a visitor's
+// read-only view, at 360 and 1280 px (screenshots); a consent ballot is
+// cast by keyboard (Space on the radio, Enter on the button).
+func TestBrowserBallotForms(t *testing.T) {
+	for _, width := range []int{360, 1280} {
+		t.Run(strconv.Itoa(width)+"px", func(t *testing.T) {
+			ctx := browse(t, width)
+			var now atomic.Int64
+			now.Store(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC).UnixNano())
+			f, base := servedFixtureAt(t, &now)
+			consent := openYesNo(t, f, "consent")
+			score := openYesNo(t, f, "score")
+			admin := coop.AsAdmin(context.Background())
+			oneTime, err := f.svc.ResetPassword(admin, "alice")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := f.svc.ChangePassword(admin, "alice", oneTime, "alice-correct-horse"); err != nil {
+				t.Fatal(err)
+			}
+			w := strconv.Itoa(width)
+			path := func(n int64) string { return base + "/proposals/" + strconv.FormatInt(n, 10) }
+			err = chromedp.Do(ctx,
+				chromedp.Navigate(path(consent.Num)),
+				chromedp.WaitVisible(chromedp.CSS(`a[href^="/signin?next="]`)),
+				screenshot(t, "proposal-visitor-"+w),
+				chromedp.Click(chromedp.CSS(`a[href^="/signin?next="]`)),
+				chromedp.WaitVisible(chromedp.ID("handle")),
+				chromedp.SendKeys(chromedp.ID("handle"), "alice"),
+				chromedp.SendKeys(chromedp.ID("password"), "alice-correct-horse\r"),
+				chromedp.WaitVisible(chromedp.ID("stance-block")),
+				screenshot(t, "proposal-consent-"+w),
+				chromedp.Focus(chromedp.ID("stance-agree")),
+				chromedp.KeyEvent(" "),
+				tabTo("cast"),
+				chromedp.KeyEvent("\r"),
+				chromedp.WaitVisible(chromedp.CSS(`p.notice`)),
+				chromedp.Navigate(path(score.Num)),
+				chromedp.WaitVisible(chromedp.ID("score-yes")),
+				screenshot(t, "proposal-score-"+w),
+			)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mv, err := f.svc.MyVote(coop.WithPrincipal(context.Background(), coop.Principal{ID: f.svc.Site.ActorID("alice"), Channel: "cli"}), consent.Num)
+			if err != nil || mv.Ballot == nil || mv.Ballot.Stance.String() != "agree" {
+				t.Fatalf("alice's consent ballot: %+v %v", mv.Ballot, err)
+			}
+		})
+	}
+}

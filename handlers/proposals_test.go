@@ -157,7 +157,7 @@ func TestProposalListPage(t *testing.T) {
 // closing in an hour).
 func openYesNo(t *testing.T, f fixture, m governance.Method) coop.Proposal {
 	t.Helper()
-	ctx := coop.WithPrincipal(context.Background(), coop.Principal{ID: "https://coop.example/users/alice", Channel: "cli"})
+	ctx := coop.WithPrincipal(context.Background(), coop.Principal{ID: f.svc.Site.ActorID("alice"), Channel: "cli"})
 	n := coop.NewProposal{Group: coop.CoopGroup, Title: "Adopt it", Body: "Shall we?", Method: m,
 		Options:  []governance.Option{{Key: "yes", Label: "Yes"}, {Key: "no", Label: "No"}},
 		ClosesIn: time.Hour, Quorum: governance.Ratio{Num: 1, Den: 2}, Threshold: governance.Majority}
@@ -176,7 +176,7 @@ func openYesNo(t *testing.T, f fixture, m governance.Method) coop.Proposal {
 
 func voteAs(t *testing.T, f fixture, handle string, num int64, args ...string) {
 	t.Helper()
-	ctx := coop.WithPrincipal(context.Background(), coop.Principal{ID: "https://coop.example/users/" + handle, Channel: "cli"})
+	ctx := coop.WithPrincipal(context.Background(), coop.Principal{ID: f.svc.Site.ActorID(handle), Channel: "cli"})
 	if _, err := f.svc.Vote(ctx, num, args); err != nil {
 		t.Fatal(err)
 	}
