@@ -605,7 +605,15 @@ func (a *app) proposalVote(w http.ResponseWriter, r *http.Request) {
 		a.render(w, r, http.StatusOK, "proposal", page)
 		return
 	}
-	res, err := a.svc.Vote(ctx, num, ballotArgs(prop, r.PostForm))
+	args := ballotArgs(prop, r.PostForm)
+	if len(args) == 1 && args[0] == "" {
+		// Nothing chosen is no ballot yet (a browser's required field
+		// says so before sending): nothing to record.
+		page.Refused = "Choose an answer first, or abstain."
+		a.render(w, r, http.StatusBadRequest, "proposal", page)
+		return
+	}
+	res, err := a.svc.Vote(ctx, num, args)
 	var refused *coop.RefusedError
 	switch {
 	case errors.As(err, &refused):

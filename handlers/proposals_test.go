@@ -215,6 +215,11 @@ func TestProposalBallots(t *testing.T) {
 	if resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("a vote without the CSRF token: %d", resp.StatusCode)
 	}
+	resp, page = alice.do("POST", path+"/vote", url.Values{"csrf": {csrf}, "cast": {"1"}})
+	mustContain(t, "nothing chosen", resp.StatusCode, 400, page, "Choose an answer first, or abstain.")
+	if v, _ := f.svc.ShowProposal(context.Background(), single.Num); len(v.Refusals) != 0 {
+		t.Fatalf("an empty form was recorded as a refusal: %+v", v.Refusals)
+	}
 	resp, _ = alice.do("POST", path+"/vote", url.Values{"csrf": {csrf}, "choice": {"yes"}, "cast": {"1"}})
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != path+"?done=cast#your-ballot" {
 		t.Fatalf("vote: %d → %s", resp.StatusCode, resp.Header.Get("Location"))
