@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/coopfed/coopfed/coop"
@@ -16,7 +15,8 @@ import (
 
 // pageNames are the templates in templates/, each rendered inside layout;
 // the templates partial-*.html define parts that several pages share.
-var pageNames = []string{"home", "actor", "error", "proposal", "signin", "password", "decisions", "decision", "verify", "account"}
+var pageNames = []string{"home", "actor", "error", "proposal", "signin", "password", "decisions", "decision", "verify", "account",
+	"proposals", "proposalnew"}
 
 func parsePages() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{"paragraphs": paragraphs, "markdown": markdown}
@@ -202,38 +202,4 @@ func (a *app) actor(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	a.render(w, r, http.StatusOK, "actor", p)
-}
-
-type proposalPage struct {
-	Page
-	View       coop.ProposalView
-	GroupName  string
-	GroupURL   string
-	ReceiptURL string
-}
-
-// proposal is a proposal's page at its url: what it asks, its status, its
-// counts (or that they are hidden until the close), the refused votes with
-// their reasons, and after the close its outcome and where the log
-// records it. Read-only: ballots on pages come with the web pages' issue.
-func (a *app) proposal(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	num, err := strconv.ParseInt(mux.Vars(r)["num"], 10, 64)
-	if err != nil {
-		a.serveError(w, r, coop.ErrNotFound)
-		return
-	}
-	v, err := a.svc.ShowProposal(ctx, num)
-	if err != nil {
-		a.serveError(w, r, err)
-		return
-	}
-	p := proposalPage{Page: a.basePage(ctx, v.Title), View: v, GroupName: v.Group, GroupURL: a.site.ProfileURL(v.Group)}
-	if g, err := a.svc.Actor(ctx, v.Group); err == nil {
-		p.GroupName = g.Name
-	}
-	if v.Outcome != nil {
-		p.ReceiptURL = a.site.URL("/log/receipt/" + strconv.FormatInt(v.Outcome.LogIndex, 10))
-	}
-	a.render(w, r, http.StatusOK, "proposal", p)
 }

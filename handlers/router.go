@@ -79,7 +79,7 @@ func New(d Deps) (http.Handler, error) {
 	r.HandleFunc("/", a.home).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/@{handle}", a.actor).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/users/{handle}", a.actor).Methods(http.MethodGet, http.MethodHead)
-	r.HandleFunc("/proposals/{num:[0-9]+}", a.proposal).Methods(http.MethodGet, http.MethodHead)
+	a.proposalRoutes(r)
 	r.HandleFunc("/signin", a.signInForm).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/signin", a.signIn).Methods(http.MethodPost)
 	r.HandleFunc("/signout", a.signOut).Methods(http.MethodPost)
