@@ -15,7 +15,8 @@ import (
 )
 
 // pageNames are the templates in templates/, each rendered inside layout.
-var pageNames = []string{"home", "actor", "error", "proposal", "signin", "password"}
+var pageNames = []string{"home", "actor", "error", "proposal", "signin", "password",
+	"contributions", "payouts", "payout"}
 
 func parsePages() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{"paragraphs": paragraphs, "markdown": markdown}
