@@ -130,6 +130,23 @@ func TestPayoutPages(t *testing.T) {
 		visitorSees(t, f, "POST", list, "97.00")
 		visitorSees(t, f, "POST", "/payouts/1/approve", "97.00")
 	})
+	t.Run("a round with no approved records yet says so", func(t *testing.T) {
+		_, page := bea.do("GET", list, nil)
+		empty := url.Values{"csrf": {csrfOf(t, page)}, "from": {"2026-10-01"}, "to": {"2026-11-01"}, "budget": {"50"}, "currency": {"EUR"}, "formula": {"points"}}
+		if resp, _ := bea.do("POST", list, empty); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/payouts/2?created=1" {
+			t.Fatalf("create: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		resp, page := alice.do("GET", "/payouts/2", nil)
+		if resp.StatusCode != 200 || !strings.Contains(page, "No split yet") || !strings.Contains(page, `action="/payouts/2/approve"`) {
+			t.Fatalf("%d\n%s", resp.StatusCode, page)
+		}
+		if resp, _ := alice.do("GET", "/payouts/2/statement.csv", nil); resp.StatusCode != http.StatusConflict {
+			t.Fatalf("statement of no split: %d", resp.StatusCode)
+		}
+		if resp, body := alice.do("HEAD", "/payouts/1/statement.csv", nil); resp.StatusCode != 200 || body != "" {
+			t.Fatalf("HEAD: %d %q", resp.StatusCode, body)
+		}
+	})
 	t.Run("an unknown round", func(t *testing.T) {
 		if resp, _ := alice.do("GET", "/payouts/9", nil); resp.StatusCode != http.StatusNotFound {
 			t.Fatalf("%d", resp.StatusCode)
