@@ -81,13 +81,13 @@ func (a *app) contribPost(w http.ResponseWriter, r *http.Request) bool {
 // it is a rule's refusal (its reason shown) rather than a failure.
 func contribStatus(err error) (int, bool) {
 	switch {
-	case errors.Is(err, coop.ErrNotAllowed), errors.Is(err, coop.ErrNotMember):
+	case errors.Is(err, coop.ErrNotAllowed):
 		return http.StatusForbidden, true
 	case errors.Is(err, coop.ErrNotFound):
 		return http.StatusNotFound, true
 	case errors.Is(err, coop.ErrGone):
 		return http.StatusGone, true
-	case errors.Is(err, coop.ErrInvalidInput), errors.Is(err, githistory.ErrNotRepository),
+	case errors.Is(err, coop.ErrInvalidInput), errors.Is(err, coop.ErrNotMember), errors.Is(err, githistory.ErrNotRepository),
 		errors.Is(err, githistory.ErrUnknownRef), errors.Is(err, githistory.ErrNoHead):
 		return http.StatusBadRequest, true
 	}

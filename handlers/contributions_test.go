@@ -122,6 +122,13 @@ func TestContributionPages(t *testing.T) {
 			t.Fatalf("a day in the future: %d\n%s", resp.StatusCode, page)
 		}
 	})
+	t.Run("a contributor who is no member is refused", func(t *testing.T) {
+		bad := withToken(form, token)
+		bad.Set("contributor", "nobody")
+		if resp, page := alice.do("POST", list, bad); resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, `role="alert"`) {
+			t.Fatalf("%d\n%s", resp.StatusCode, page)
+		}
+	})
 	resp, _ = alice.do("POST", list, withToken(form, token))
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != list+"?recorded=1" {
 		t.Fatalf("record: %d → %s", resp.StatusCode, resp.Header.Get("Location"))
