@@ -406,14 +406,8 @@ func (s *Service) decide(ctx context.Context, tx Tx, id int64, by string, approv
 	if err != nil {
 		return Contribution{}, err
 	}
-	if !slices.Contains(p.Maintainers, by) {
-		return Contribution{}, fmt.Errorf("%w: only a maintainer of %q approves or rejects its contributions", ErrNotAllowed, c.Project)
-	}
-	if c.Contributor == by {
-		return Contribution{}, fmt.Errorf("%w: a maintainer never approves or rejects their own contribution", ErrNotAllowed)
-	}
-	if c.Status != StatusPending {
-		return Contribution{}, fmt.Errorf("%w: contribution %d is already %s", ErrInvalidInput, id, c.Status)
+	if err := c.DecidableBy(p, by); err != nil {
+		return Contribution{}, err
 	}
 	typ := "contribution.approved"
 	c.Status, c.Reason = StatusApproved, ""
@@ -429,6 +423,22 @@ func (s *Service) decide(ctx context.Context, tx Tx, id int64, by string, approv
 		return Contribution{}, err
 	}
 	return c, s.publishContribution(ctx, tx, p, c)
+}
+
+// DecidableBy says whether by (an actor URI) may approve or reject the
+// record c of project p, or why not (an error wrapping ErrNotAllowed or
+// ErrInvalidInput): a maintainer of p, not its contributor, on a pending
+// record.
+func (c Contribution) DecidableBy(p Project, by string) error {
+	switch {
+	case !slices.Contains(p.Maintainers, by):
+		return fmt.Errorf("%w: only a maintainer of %q approves or rejects its contributions", ErrNotAllowed, c.Project)
+	case c.Contributor == by:
+		return fmt.Errorf("%w: a maintainer never approves or rejects their own contribution", ErrNotAllowed)
+	case c.Status != StatusPending:
+		return fmt.Errorf("%w: contribution %d is already %s", ErrInvalidInput, c.ID, c.Status)
+	}
+	return nil
 }
 
 // ReceiveContributionDecision applies, inside tx (the transaction that

@@ -263,13 +263,8 @@ func (s *Service) ApprovePayoutRound(ctx context.Context, id int64) (PayoutRound
 			return err
 		}
 		now := s.now()
-		switch {
-		case r.State != RoundDraft:
-			return fmt.Errorf("%w: round %d is already final", ErrInvalidInput, id)
-		case r.CreatedBy == pr.ID:
-			return fmt.Errorf("%w: the member who created a round does not approve it: a second member does", ErrNotAllowed)
-		case now.Before(r.To):
-			return fmt.Errorf("%w: the period ends on %s: records may still come", ErrInvalidInput, r.To.Format(time.DateOnly))
+		if err := r.ApprovableBy(pr.ID, now); err != nil {
+			return err
 		}
 		if r.RequiresProposal != 0 {
 			o, err := tx.ProposalOutcome(ctx, r.RequiresProposal)

@@ -16,7 +16,7 @@ import (
 // pageNames are the templates in templates/, each rendered inside layout;
 // the templates partial-*.html define parts that several pages share.
 var pageNames = []string{"home", "actor", "error", "proposal", "signin", "password", "decisions", "decision", "verify", "account",
-	"proposals", "proposalnew"}
+	"proposals", "proposalnew", "contributions", "payouts", "payout"}
 
 func parsePages() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{"paragraphs": paragraphs, "markdown": markdown}

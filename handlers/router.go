@@ -75,6 +75,7 @@ func New(d Deps) (http.Handler, error) {
 	r.PathPrefix("/static/").Handler(http.StripPrefix("/static/", cacheADay(http.FileServerFS(static)))).Methods(http.MethodGet, http.MethodHead)
 	a.logRoutes(r)
 	a.weblogRoutes(r)
+	a.contributionRoutes(r)
 	r.HandleFunc("/healthz", a.health).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/", a.home).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/@{handle}", a.actor).Methods(http.MethodGet, http.MethodHead)

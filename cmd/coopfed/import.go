@@ -7,7 +7,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/coopfed/coopfed/coop"
 	"github.com/coopfed/coopfed/githistory"
 )
 
@@ -57,25 +56,7 @@ func contributionsImport(ctx context.Context, e *env, args []string) error {
 	if ctx, err = actFor(ctx, e, n, *as, *forName); err != nil {
 		return err
 	}
-	p, err := n.svc.Store.ProjectByHandle(ctx, *project)
-	if err != nil {
-		return fmt.Errorf("project %q: %w", *project, err)
-	}
-	read, err := githistory.Read(ctx, *repo, opts)
-	if err != nil {
-		return err
-	}
-	commits := make([]coop.Commit, 0, len(read))
-	for _, c := range read {
-		cm := coop.Commit{Hash: c.Hash, AuthorName: c.AuthorName, AuthorEmail: c.AuthorEmail, When: c.AuthorTime, Subject: c.Subject}
-		if p.Repository != "" {
-			if u, err := githistory.CommitURL(p.Repository, c.Hash); err == nil {
-				cm.URL = u
-			}
-		}
-		commits = append(commits, cm)
-	}
-	res, err := n.svc.ImportCommits(ctx, *project, commits, *points)
+	res, err := n.svc.ImportHistory(ctx, *project, *repo, opts, *points)
 	if err != nil {
 		return err
 	}
@@ -84,7 +65,7 @@ func contributionsImport(ctx context.Context, e *env, args []string) error {
 		byMember[c.Contributor]++
 	}
 	fmt.Fprintf(e.stdout, "%d commits read (merges skipped): %d recorded as pending code contributions of %d members, %d already imported, %d by authors who are no member's\n",
-		len(read), len(res.Created), len(byMember), res.Already, sum(res.Unmatched))
+		res.Read, len(res.Created), len(byMember), res.Already, sum(res.Unmatched))
 	for _, m := range slices.Sorted(maps.Keys(byMember)) {
 		fmt.Fprintf(e.stdout, "  %s: %d\n", m, byMember[m])
 	}
