@@ -425,7 +425,8 @@ func (db *DB) ClaimInbound(ctx context.Context, now time.Time, lease time.Durati
 			WHERE state IN ('queued', 'in_flight')
 			GROUP BY actor_uri
 			HAVING min(id) IN (SELECT id FROM inbound
-				WHERE (state = 'queued' AND next_attempt_at <= ?) OR (state = 'in_flight' AND lease_until <= ?))
+				WHERE state IN ('queued', 'in_flight')
+				AND ((state = 'queued' AND next_attempt_at <= ?) OR (state = 'in_flight' AND lease_until <= ?)))
 			ORDER BY min(id)`, n, n)
 		if err != nil {
 			return err
@@ -498,8 +499,9 @@ func (db *DB) ReleaseInbound(ctx context.Context, ids []int64) error {
 func (db *DB) RequeueInFlightInbound(ctx context.Context, at time.Time) (int, error) {
 	var n int64
 	err := db.Write(ctx, func(t *Tx) error {
+		// The IN term lets the query use the partial index (0014).
 		res, err := t.tx.ExecContext(ctx, `UPDATE inbound SET state = 'queued', lease_until = NULL, next_attempt_at = ?
-			WHERE state = 'in_flight'`, fmtTime(at))
+			WHERE state IN ('queued', 'in_flight') AND state = 'in_flight'`, fmtTime(at))
 		if err != nil {
 			return err
 		}
