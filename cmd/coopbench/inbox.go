@@ -208,6 +208,7 @@ func benchInbox(ctx context.Context, args []string) error {
 		var firstErr error
 		var once sync.Once
 		var wg sync.WaitGroup
+		groups0, inserts0 := db.InboundGroups()
 		cpu0 := cpuTime()
 		start := time.Now()
 		for range *conc {
@@ -240,6 +241,8 @@ func benchInbox(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
+		groups, inserts := db.InboundGroups()
+		fmt.Fprintf(os.Stderr, "# round %d: %.1f inserts per group commit\n", r, float64(inserts-inserts0)/float64(max(groups-groups0, 1)))
 		a, p := float64(*n)/tAnswered.Seconds(), float64(*n)/tProcessed.Seconds()
 		verifies, answered, processed = append(verifies, v), append(answered, a), append(processed, p)
 		rA, rP = append(rA, a/v), append(rP, p/v)
