@@ -134,26 +134,22 @@ func (db *DB) InsertInboundApplying(ctx context.Context, in Inbound, eff Inbound
 // effect is returned as applyErr, apart from the insert's own errors.
 // waiting holds, for the actors seen in this transaction, whether one
 // has an unfinished activity stored: only this transaction writes, so an
-// actor is looked up once per group.
-func (t *Tx) insertApplying(ctx context.Context, in Inbound, eff InboundEffect, waiting map[string]bool) (id int64, inserted, applied bool, applyErr, err error) {
+// actor is looked up once per group, and not at all while no activity is
+// unfinished.
+func (t *Tx) insertApplying(ctx context.Context, in Inbound, eff InboundEffect, waiting *inboundWaiting) (id int64, inserted, applied bool, applyErr, err error) {
 	queue := func() (int64, bool, bool, error, error) {
 		id, inserted, err := t.InsertInbound(ctx, in)
 		if inserted {
-			waiting[in.ActorURI] = true
+			waiting.actors[in.ActorURI] = true
 		}
 		return id, inserted, false, nil, err
 	}
 	if eff == nil || !eff.Current() {
 		return queue()
 	}
-	w, known := waiting[in.ActorURI]
-	if !known {
-		err = t.tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM inbound
-			WHERE actor_uri = ? AND state IN ('queued', 'in_flight'))`, in.ActorURI).Scan(&w)
-		if err != nil {
-			return 0, false, false, nil, fmt.Errorf("store: insert inbound %s: %w", in.ActivityID, err)
-		}
-		waiting[in.ActorURI] = w
+	w, err := waiting.of(ctx, t, in.ActorURI)
+	if err != nil {
+		return 0, false, false, nil, fmt.Errorf("store: insert inbound %s: %w", in.ActivityID, err)
 	}
 	if w {
 		return queue()
@@ -189,6 +185,43 @@ func (t *Tx) insertApplying(ctx context.Context, in Inbound, eff InboundEffect, 
 		return id, true, false, fmt.Errorf("store: apply inbound %s: %w", in.ActivityID, err), nil
 	}
 	return id, true, true, nil, nil
+}
+
+// inboundWaiting is what a group's transaction knows of the actors with
+// unfinished activities (see insertApplying).
+type inboundWaiting struct {
+	actors  map[string]bool // looked up, or given one in this transaction
+	checked bool            // whether none was looked up
+	none    bool            // no activity was unfinished when first asked
+}
+
+func newInboundWaiting() *inboundWaiting { return &inboundWaiting{actors: map[string]bool{}} }
+
+// of reports whether actor has an unfinished activity stored. While none
+// is stored at all (the usual case: one look-up, on the unfinished rows'
+// index, per transaction), no actor is looked up.
+func (w *inboundWaiting) of(ctx context.Context, t *Tx, actor string) (bool, error) {
+	if v, known := w.actors[actor]; known {
+		return v, nil
+	}
+	if !w.checked {
+		var some bool
+		if err := t.tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM inbound
+			WHERE state IN ('queued', 'in_flight'))`).Scan(&some); err != nil {
+			return false, err
+		}
+		w.checked, w.none = true, !some
+	}
+	if w.none {
+		return false, nil
+	}
+	var v bool
+	if err := t.tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM inbound
+		WHERE actor_uri = ? AND state IN ('queued', 'in_flight'))`, actor).Scan(&v); err != nil {
+		return false, err
+	}
+	w.actors[actor] = v
+	return v, nil
 }
 
 // errClosed is an insert after Close.
@@ -381,7 +414,7 @@ func (db *DB) commitInbound(group []*inboundReq) {
 	for len(live) > 0 {
 		failed, queue := -1, -1
 		err := db.Write(ctx, func(t *Tx) error {
-			waiting := make(map[string]bool)
+			waiting := newInboundWaiting()
 			for i, r := range live {
 				eff := r.eff
 				if r.queue {
