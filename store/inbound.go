@@ -237,7 +237,7 @@ const (
 	// inboundLull and inboundGather bound how long the committer waits
 	// for more inserts before it writes a group (see gather).
 	inboundLull   = 50 * time.Microsecond
-	inboundGather = 500 * time.Microsecond
+	inboundGather = 250 * time.Microsecond
 )
 
 // inboundGroup is the committer of InsertInbound, started by the first
