@@ -157,8 +157,9 @@ func FuzzDecodeActivityJSON(f *testing.F) {
 	}
 	f.Add([]byte(`{"a":{"b":[{"c":1,"\u0063":2}]}}`))
 	f.Add([]byte(members(20, "k1")))
+	f.Add([]byte(`{"id":"x","obj\u0065ct":{"object":{"a":[1]},"b":"}"},"c":{"object":2}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		got, err := decodeActivityJSON(body, DefaultMaxBodyBytes)
+		got, object, err := decodeActivityJSONObject(body, DefaultMaxBodyBytes)
 		want, werr := decodeByTokens(body, DefaultMaxBodyBytes)
 		if (err == nil) != (werr == nil) {
 			t.Fatalf("accepted %v, the token decoder %v: %v / %v", err == nil, werr == nil, err, werr)
@@ -166,5 +167,58 @@ func FuzzDecodeActivityJSON(f *testing.F) {
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("(-tokens +got):\n%s", diff)
 		}
+		checkRawObject(t, got, object)
 	})
+}
+
+// checkRawObject checks decodeActivityJSONObject's object bytes against
+// its decoding: present exactly when "object" is a JSON object, and
+// decoding to the same value.
+func checkRawObject(t *testing.T, m map[string]any, object []byte) {
+	t.Helper()
+	want, isObject := m["object"].(map[string]any)
+	if !isObject {
+		if object != nil {
+			t.Fatalf("object bytes %q for a non-object %v", object, m["object"])
+		}
+		return
+	}
+	if object == nil {
+		t.Fatalf("no object bytes for %v", want)
+	}
+	dec := json.NewDecoder(bytes.NewReader(object))
+	dec.UseNumber()
+	var got map[string]any
+	if err := dec.Decode(&got); err != nil {
+		t.Fatalf("object bytes %q: %v", object, err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("object bytes %q (-decoded +bytes):\n%s", object, diff)
+	}
+}
+
+func TestDecodeActivityJSONObject(t *testing.T) {
+	for _, tc := range []struct{ name, body, object string }{
+		{"an embedded object", `{"id":"a","object":{"id":"n","to":["x"],"tag":[{"type":"Mention"}]},"to":[]}`,
+			`{"id":"n","to":["x"],"tag":[{"type":"Mention"}]}`},
+		{"spaces kept", `{"object" : { "id" : "n" } }`, `{ "id" : "n" }`},
+		{"an escaped name", `{"obj\u0065ct":{"id":"n"}}`, `{"id":"n"}`},
+		{"a brace in a string", `{"object":{"content":"}{\"}"}}`, `{"content":"}{\"}"}`},
+		{"an id only", `{"object":"https://a.example/n","x":{"y":1}}`, ``},
+		{"an array", `{"object":[{"id":"n"}],"x":{"y":1}}`, ``},
+		{"a number, then an object", `{"object":1,"x":{"y":1}}`, ``},
+		{"object members deeper do not count", `{"a":{"object":{"id":"n"}},"b":[{"object":{}}]}`, ``},
+		{"none", `{"id":"a"}`, ``},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, object, err := decodeActivityJSONObject([]byte(tc.body), DefaultMaxBodyBytes)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(object) != tc.object {
+				t.Errorf("object = %q, want %q", object, tc.object)
+			}
+			checkRawObject(t, m, object)
+		})
+	}
 }

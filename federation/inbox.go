@@ -43,11 +43,21 @@ var errBadJSON = errors.New("invalid JSON")
 // decodes the document whole (numbers as json.Number), which is several
 // times faster than decoding token by token.
 func decodeActivityJSON(body []byte, max int64) (map[string]any, error) {
+	m, _, err := decodeActivityJSONObject(body, max)
+	return m, err
+}
+
+// decodeActivityJSONObject is decodeActivityJSON that also returns the
+// bytes of the document's "object" member as received, when it is a JSON
+// object (nil otherwise): a received Note is kept as it came (Raw)
+// without encoding the decoded map again.
+func decodeActivityJSONObject(body []byte, max int64) (map[string]any, []byte, error) {
 	if int64(len(body)) > max {
-		return nil, fmt.Errorf("%w: the document is larger than %d bytes", errBadJSON, max)
+		return nil, nil, fmt.Errorf("%w: the document is larger than %d bytes", errBadJSON, max)
 	}
-	if err := checkJSONShape(body); err != nil {
-		return nil, fmt.Errorf("%w: %v", errBadJSON, err)
+	object, err := checkJSONShape(body)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", errBadJSON, err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
@@ -56,16 +66,19 @@ func decodeActivityJSON(body []byte, max int64) (map[string]any, error) {
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF
 		}
-		return nil, fmt.Errorf("%w: %v", errBadJSON, err)
+		return nil, nil, fmt.Errorf("%w: %v", errBadJSON, err)
 	}
 	if len(bytes.TrimLeft(body[dec.InputOffset():], " \t\r\n")) > 0 {
-		return nil, fmt.Errorf("%w: data after the top-level object", errBadJSON)
+		return nil, nil, fmt.Errorf("%w: data after the top-level object", errBadJSON)
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
-		return nil, fmt.Errorf("%w: not a JSON object", errBadJSON)
+		return nil, nil, fmt.Errorf("%w: not a JSON object", errBadJSON)
 	}
-	return m, nil
+	if _, isObject := m["object"].(map[string]any); !isObject {
+		object = nil
+	}
+	return m, object, nil
 }
 
 // jsonFrame is an object or array open in checkJSONShape.
@@ -85,26 +98,43 @@ const jsonLinearKeys = 16
 // in one pass: depth, members per object, duplicate names (compared
 // unescaped). It does not check the syntax (encoding/json does), and on
 // a document that is not JSON its verdict does not matter: it only has to
-// end.
-func checkJSONShape(b []byte) error {
+// end. On the way it finds the top-level object's "object" member when
+// its value is an object, and returns its bytes (nil if none; the caller
+// checks the value's type after decoding).
+func checkJSONShape(b []byte) (object []byte, err error) {
 	var (
 		stack []jsonFrame
 		keys  [][]byte // the names of the open objects, innermost last
+		// The value of the top-level "object" member: next is set by its
+		// name, start where its '{' is; -1 when none.
+		next, start = false, -1
 	)
 	for i := 0; i < len(b); i++ {
 		switch c := b[i]; c {
 		case '{', '[':
 			if len(stack) >= maxJSONDepth {
-				return fmt.Errorf("nested deeper than %d levels", maxJSONDepth)
+				return nil, fmt.Errorf("nested deeper than %d levels", maxJSONDepth)
+			}
+			if len(stack) == 1 && next {
+				next = false
+				if c == '{' {
+					start = i
+				}
 			}
 			stack = append(stack, jsonFrame{object: c == '{', expectKey: c == '{', keys: len(keys)})
 		case '}', ']':
 			if len(stack) == 0 {
-				return errors.New("unbalanced brackets")
+				return nil, errors.New("unbalanced brackets")
 			}
 			keys = keys[:stack[len(stack)-1].keys]
 			stack = stack[:len(stack)-1]
+			if len(stack) == 1 && start >= 0 && object == nil {
+				object = b[start : i+1]
+			}
 		case ',':
+			if len(stack) == 1 {
+				next = false
+			}
 			if len(stack) > 0 && stack[len(stack)-1].object {
 				stack[len(stack)-1].expectKey = true
 			}
@@ -118,11 +148,14 @@ func checkJSONShape(b []byte) error {
 				j++
 			}
 			if j >= len(b) {
-				return io.ErrUnexpectedEOF
+				return nil, io.ErrUnexpectedEOF
 			}
 			raw := b[i+1 : j]
 			i = j
 			if len(stack) == 0 || !stack[len(stack)-1].expectKey {
+				if len(stack) == 1 {
+					next = false // a string value
+				}
 				continue
 			}
 			f := &stack[len(stack)-1]
@@ -131,18 +164,21 @@ func checkJSONShape(b []byte) error {
 			if escaped {
 				var s string
 				if err := json.Unmarshal(b[i-len(raw)-1:i+1], &s); err != nil {
-					return err
+					return nil, err
 				}
 				name = []byte(s)
 			}
+			if len(stack) == 1 {
+				next = string(name) == "object"
+			}
 			if f.n >= maxJSONKeys {
-				return fmt.Errorf("an object has more than %d members", maxJSONKeys)
+				return nil, fmt.Errorf("an object has more than %d members", maxJSONKeys)
 			}
 			f.n++
 			if f.seen == nil {
 				for _, k := range keys[f.keys:] {
 					if bytes.Equal(k, name) {
-						return fmt.Errorf("member %s appears twice", quote(string(name)))
+						return nil, fmt.Errorf("member %s appears twice", quote(string(name)))
 					}
 				}
 				keys = append(keys, name)
@@ -155,12 +191,12 @@ func checkJSONShape(b []byte) error {
 				continue
 			}
 			if f.seen[string(name)] {
-				return fmt.Errorf("member %s appears twice", quote(string(name)))
+				return nil, fmt.Errorf("member %s appears twice", quote(string(name)))
 			}
 			f.seen[string(name)] = true
 		}
 	}
-	return nil
+	return object, nil
 }
 
 // activity is an incoming activity, decoded.
@@ -169,6 +205,9 @@ type activity struct {
 	ID    string
 	Type  string
 	Actor string
+	// rawObject is the "object" member's bytes as received, when it is
+	// one embedded object; nil otherwise.
+	rawObject []byte
 }
 
 // object is the activity's object property, as sent.
@@ -178,11 +217,13 @@ func (a activity) object() any { return a.m["object"] }
 // have: an http(s) id, a type, and one actor given as an http(s) URI (or
 // an object with one), with the activity's id on the actor's host.
 func decodeActivity(body []byte, max int64) (activity, error) {
-	m, err := decodeActivityJSON(body, max)
+	m, object, err := decodeActivityJSONObject(body, max)
 	if err != nil {
 		return activity{}, err
 	}
-	return activityFromJSON(m)
+	a, err := activityFromJSON(m)
+	a.rawObject = object
+	return a, err
 }
 
 // activityFromJSON is decodeActivity's checks on a decoded document.
@@ -317,13 +358,23 @@ func (s *Server) serveInbox(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) inbox(r *http.Request) (int, error) {
 	ctx := r.Context()
+	// The group committer waits for the inserts of requests being
+	// checked: it makes bigger groups, so fewer commits.
+	arrived := func() {}
+	if s.db != nil {
+		arrived = s.db.ExpectInbound()
+		defer arrived()
+	}
 	if r.ContentLength > s.maxBody {
 		return 0, refuse(http.StatusRequestEntityTooLarge, "the body is %d bytes; this inbox takes at most %d", r.ContentLength, s.maxBody)
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, s.maxBody+1))
-	if err != nil {
+	// Read into a buffer of the announced length, so that it is not
+	// grown and copied on the way (a lying length only costs growth).
+	buf := bytes.NewBuffer(make([]byte, 0, max(min(r.ContentLength, s.maxBody+1), 0)+bytes.MinRead))
+	if _, err := buf.ReadFrom(io.LimitReader(r.Body, s.maxBody+1)); err != nil {
 		return 0, refuse(http.StatusBadRequest, "reading the body: %v", err)
 	}
+	body := buf.Bytes()
 	if int64(len(body)) > s.maxBody {
 		return 0, refuse(http.StatusRequestEntityTooLarge, "the body is larger than %d bytes", s.maxBody)
 	}
@@ -337,7 +388,7 @@ func (s *Server) inbox(r *http.Request) (int, error) {
 
 	// Decoded once, here, for the block check; a document that does not
 	// decode is refused after the signature, in its turn.
-	m, jsonErr := decodeActivityJSON(body, s.maxBody)
+	m, rawObject, jsonErr := decodeActivityJSONObject(body, s.maxBody)
 	if err := s.refuseBlocked(ctx, r, m); err != nil {
 		return 0, err
 	}
@@ -383,6 +434,7 @@ func (s *Server) inbox(r *http.Request) (int, error) {
 	if err != nil {
 		return 0, refuse(http.StatusBadRequest, "%v", err)
 	}
+	a.rawObject = rawObject
 	if a.Actor != owner.ID {
 		return 0, refuse(http.StatusUnauthorized, "the activity's actor %s is not %s, the owner of key %s", a.Actor, owner.ID, keyID)
 	}
@@ -419,6 +471,7 @@ func (s *Server) inbox(r *http.Request) (int, error) {
 	if prepared != nil {
 		eff = prepared // not a typed nil
 	}
+	arrived()
 	_, inserted, applied, err := s.db.InsertInboundApplying(ctx, in, eff)
 	if err != nil {
 		return 0, err

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coopfed/coopfed/coop"
 	"github.com/coopfed/coopfed/federation/sig"
@@ -780,7 +781,13 @@ func (p *Processor) create(ctx context.Context, a activity, in store.Inbound) (c
 				}
 			}
 		}
-		n, direct, err := p.receivedNote(ctx, a, m, in)
+		var raw []byte
+		if embedded {
+			if _, one := a.object().(map[string]any); one {
+				raw = a.rawObject // the only object: m is its decoding
+			}
+		}
+		n, direct, err := p.receivedNote(ctx, a, m, raw, in)
 		if err != nil {
 			return created{}, err
 		}
@@ -856,12 +863,14 @@ func (p *Processor) createEffect(c created) effect {
 
 // receivedNote reads a Note and finds its local recipients. Its content
 // is kept cleaned (sanitizeHTML) and its name as plain text; Raw keeps the
-// document as received, for the record, and must never be shown as HTML.
+// document as received, for the record, and must never be shown as HTML:
+// raw, its bytes in the activity (nil when not at hand: it is encoded
+// from m then).
 // names are the live local actors the Note names (addressed or
 // mentioned): a direct Note's are those it is a message to. (The actor of
 // a personal inbox that a Note reached without naming it is a recipient,
 // not one it names.)
-func (p *Processor) receivedNote(ctx context.Context, a activity, m map[string]any, in store.Inbound) (n store.ReceivedNote, names []coop.Actor, err error) {
+func (p *Processor) receivedNote(ctx context.Context, a activity, m map[string]any, raw []byte, in store.Inbound) (n store.ReceivedNote, names []coop.Actor, err error) {
 	n = store.ReceivedNote{
 		InboundID: in.ID, ActivityID: a.ID, ObjectID: str(m, "id"), ActorURI: a.Actor,
 		Content: sanitizeHTML(textOrMap(m, "content")), InReplyTo: idOf(m["inReplyTo"]), Name: plainText(textOrMap(m, "name")),
@@ -870,9 +879,12 @@ func (p *Processor) receivedNote(ctx context.Context, a activity, m map[string]a
 	if t, err := time.Parse(time.RFC3339, str(m, "published")); err == nil {
 		n.Published = t.UTC()
 	}
-	raw, err := json.Marshal(m)
-	if err != nil {
-		return n, nil, err
+	if raw == nil || !utf8.Valid(raw) {
+		// Not at hand, or not UTF-8 (encoding/json decoded it with
+		// U+FFFD in place of the bad bytes): encoded from the decoding.
+		if raw, err = json.Marshal(m); err != nil {
+			return n, nil, err
+		}
 	}
 	n.Raw = raw
 	var addressed []string

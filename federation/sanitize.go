@@ -53,8 +53,21 @@ const maxNameRunes = 256
 // sanitizeHTML cleans remote HTML (a note's content, an actor's summary)
 // by htmlPolicy.
 func sanitizeHTML(s string) string {
+	if plain(s) {
+		return s
+	}
 	return htmlPolicy.Sanitize(s)
 }
+
+// plainSpecial are the bytes a policy's output may differ on from its
+// input: markup and entities, the characters a text token escapes, and
+// those the HTML tokenizer rewrites (NUL, a carriage return).
+const plainSpecial = "<>&'\"\x00\r"
+
+// plain reports whether s has none of plainSpecial: then both policies
+// give s back as it is, and skipping them saves the HTML tokenizer (a
+// buffer of several KiB for each string, empty ones included).
+func plain(s string) bool { return strings.IndexAny(s, plainSpecial) < 0 }
 
 // plainText turns a remote name into plain text: markup removed, entities
 // decoded, control and bidirectional-override characters (which can
@@ -62,7 +75,9 @@ func sanitizeHTML(s string) string {
 // maxNameRunes runes. Whatever shows it must escape it, as html/template
 // does.
 func plainText(s string) string {
-	s = html.UnescapeString(textPolicy.Sanitize(s))
+	if !plain(s) {
+		s = html.UnescapeString(textPolicy.Sanitize(s))
+	}
 	var b strings.Builder
 	n, space := 0, false
 	for _, r := range s {

@@ -2,6 +2,7 @@ package federation
 
 import (
 	"context"
+	"html"
 	"strings"
 	"testing"
 
@@ -93,4 +94,23 @@ func TestRemoteTextSanitizedWhenStored(t *testing.T) {
 	if got := notes[0].Name; got != "Poll" {
 		t.Errorf("name = %q", got)
 	}
+}
+
+// FuzzPlainSkipsThePolicies checks the shortcut of sanitizeHTML and
+// plainText: a string plain passes is what both policies give back.
+func FuzzPlainSkipsThePolicies(f *testing.F) {
+	for _, s := range []string{"", "hello", "a\tb\nc", "caf\u00e9 \u202e", "x\x00y", "a\r\nb", "&amp;", "<p>", "'\"", "\xff\xfe", "=;/#%"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !plain(s) {
+			return
+		}
+		if got := htmlPolicy.Sanitize(s); got != s {
+			t.Errorf("htmlPolicy.Sanitize(%q) = %q", s, got)
+		}
+		if got := html.UnescapeString(textPolicy.Sanitize(s)); got != s {
+			t.Errorf("textPolicy.Sanitize(%q) = %q", s, got)
+		}
+	})
 }

@@ -457,3 +457,48 @@ func TestInboundApplying(t *testing.T) {
 		})
 	}
 }
+
+// TestInboundApplyingNoneUnfinished: with no activity unfinished when a
+// group begins, its actors are not looked up one by one, and an actor
+// given a queued activity in the group still has its next one queued
+// behind it.
+func TestInboundApplyingNoneUnfinished(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t)
+	in := func(id, actor string) Inbound {
+		return Inbound{ActivityID: id, ActivityType: "Create", ActorURI: actor, KeyID: actor + "#k", Body: []byte(`{}`), ReceivedAt: t0}
+	}
+	calls := []struct {
+		in        Inbound
+		eff       *fakeEffect
+		wantState string
+	}{
+		{in("https://a.test/a/1", "https://a.test/u"), &fakeEffect{}, "done"},
+		{in("https://b.test/a/1", "https://b.test/u"), &fakeEffect{stale: true}, "queued"},
+		{in("https://b.test/a/2", "https://b.test/u"), &fakeEffect{}, "queued"},
+		{in("https://c.test/a/1", "https://c.test/u"), &fakeEffect{}, "done"},
+	}
+	// Queued before the committer starts: one group.
+	db.inbound.init()
+	reqs := make([]*inboundReq, len(calls))
+	for i, c := range calls {
+		reqs[i] = &inboundReq{ctx: ctx, in: c.in, eff: c.eff, ready: make(chan struct{})}
+		db.inbound.reqs <- reqs[i]
+	}
+	db.inbound.start(db)
+	for _, r := range reqs {
+		<-r.ready
+	}
+	if g, n := db.InboundGroups(); g != 1 || n != int64(len(calls)) {
+		t.Fatalf("%d groups of %d inserts, want one of %d", g, n, len(calls))
+	}
+	for i, c := range calls {
+		stored, err := db.InboundByActivityID(ctx, c.in.ActivityID)
+		if reqs[i].err != nil || err != nil || len(stored) != 1 {
+			t.Fatalf("%s: stored %+v, %v, %v", c.in.ActivityID, stored, reqs[i].err, err)
+		}
+		if stored[0].State != c.wantState || reqs[i].applied != (c.wantState == "done") {
+			t.Errorf("%s: state %s, applied %v; want %s", c.in.ActivityID, stored[0].State, reqs[i].applied, c.wantState)
+		}
+	}
+}

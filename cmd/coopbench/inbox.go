@@ -48,6 +48,7 @@ func benchInbox(ctx context.Context, args []string) error {
 	conc := fs.Int("concurrency", 16, "concurrent keep-alive client connections")
 	senders := fs.Int("senders", 4, "remote test actors signing the POSTs")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of round 1's coopfed part to this file")
+	memprofile := fs.String("memprofile", "", "write a profile of the allocations of round 1's coopfed part to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -199,6 +200,16 @@ func benchInbox(ctx context.Context, args []string) error {
 			return err
 		}
 		stopProf := func() {}
+		if r == 1 && *memprofile != "" {
+			runtime.MemProfileRate = 4096 // from here: round 1's allocations, finely
+			path := *memprofile
+			stopProf = func() {
+				runtime.MemProfileRate = 0
+				if err := writeHeapProfile(path); err != nil {
+					fmt.Fprintln(os.Stderr, "coopbench:", err)
+				}
+			}
+		}
 		if r == 1 && *cpuprofile != "" {
 			if stopProf, err = startProfile(*cpuprofile); err != nil {
 				return err
@@ -208,6 +219,9 @@ func benchInbox(ctx context.Context, args []string) error {
 		var firstErr error
 		var once sync.Once
 		var wg sync.WaitGroup
+		groups0, inserts0 := db.InboundGroups()
+		var mem0, mem1 runtime.MemStats
+		runtime.ReadMemStats(&mem0)
 		cpu0 := cpuTime()
 		start := time.Now()
 		for range *conc {
@@ -240,6 +254,11 @@ func benchInbox(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
+		groups, inserts := db.InboundGroups()
+		runtime.ReadMemStats(&mem1)
+		fmt.Fprintf(os.Stderr, "# round %d: %.1f inserts per group commit; %.0f allocations, %.1f KiB allocated per activity\n", r,
+			float64(inserts-inserts0)/float64(max(groups-groups0, 1)),
+			float64(mem1.Mallocs-mem0.Mallocs)/float64(*n), float64(mem1.TotalAlloc-mem0.TotalAlloc)/1024/float64(*n))
 		a, p := float64(*n)/tAnswered.Seconds(), float64(*n)/tProcessed.Seconds()
 		verifies, answered, processed = append(verifies, v), append(answered, a), append(processed, p)
 		rA, rP = append(rA, a/v), append(rP, p/v)
@@ -321,6 +340,20 @@ func verifyRate(key *rsa.PrivateKey, d time.Duration) (float64, error) {
 		return 0, errors.New("a baseline verification failed")
 	}
 	return float64(total.Load()) / time.Since(start).Seconds(), nil
+}
+
+// writeHeapProfile writes the allocation profile to path (read it with
+// go tool pprof -sample_index=alloc_space or alloc_objects).
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // startProfile starts a CPU profile to path and returns its stop.
