@@ -566,7 +566,7 @@ func (db *DB) ReleaseInbound(ctx context.Context, ids []int64) error {
 func (db *DB) RequeueInFlightInbound(ctx context.Context, at time.Time) (int, error) {
 	var n int64
 	err := db.Write(ctx, func(t *Tx) error {
-		// The IN term lets the query use the partial index (0014).
+		// The IN term lets the query use the partial index (0015).
 		res, err := t.tx.ExecContext(ctx, `UPDATE inbound SET state = 'queued', lease_until = NULL, next_attempt_at = ?
 			WHERE state IN ('queued', 'in_flight') AND state = 'in_flight'`, fmtTime(at))
 		if err != nil {
