@@ -3,13 +3,19 @@
 
 GO ?= go
 
-test: vet testpeer/node_modules/.installed
+test: vet testpeer/node_modules/.installed handlers/testdata/a11y/node_modules/.installed
 	$(GO) test ./...
 	cd testpeer && node --test
 
 # The Fedify test peer's packages, from its lockfile.
 testpeer/node_modules/.installed: testpeer/package-lock.json
 	cd testpeer && npm ci --no-audit --no-fund
+	touch $@
+
+# axe-core, which the browser tests inject into the pages (the
+# accessibility audit), from its lockfile.
+handlers/testdata/a11y/node_modules/.installed: handlers/testdata/a11y/package-lock.json
+	cd handlers/testdata/a11y && npm ci --no-audit --no-fund
 	touch $@
 
 # A quick local loop: skips the slow and interop tests.

@@ -1,0 +1,103 @@
+package handlers
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/coopfed/coopfed/coop"
+	"github.com/coopfed/coopfed/governance"
+)
+
+// axeScript is axe-core (from npm, installed by `make test` into
+// testdata/a11y with its lockfile), injected into each page.
+const axeScript = "testdata/a11y/node_modules/axe-core/axe.min.js"
+
+// violation is one failed axe rule, as the test reports it.
+type violation struct {
+	ID     string   `json:"id"`
+	Impact string   `json:"impact"`
+	Help   string   `json:"help"`
+	Nodes  []string `json:"nodes"`
+}
+
+// auditResult is what the page's axe run returns: how many rules passed
+// (the audit ran) and the serious and critical violations.
+type auditResult struct {
+	Passes     int         `json:"passes"`
+	Violations []violation `json:"violations"`
+}
+
+// TestAccessibility runs axe-core's audit in Chromium on every page, as a
+// visitor and as a signed-in member, at 1280 and 360 px: no serious or
+// critical violation.
+func TestAccessibility(t *testing.T) {
+	chromium(t)
+	axe, err := os.ReadFile(axeScript)
+	if err != nil {
+		t.Skipf("axe-core is not installed (make test runs npm ci in handlers/testdata/a11y): %v", err)
+	}
+	f, base := servedFixture(t)
+	admin := coop.AsAdmin(context.Background())
+	if _, err := f.svc.OpenProposal(admin, coop.NewProposal{Group: coop.CoopGroup, Title: "Adopt the AGPL", Body: "Shall **we**?",
+		Options: []governance.Option{{Key: "yes", Label: "Yes"}, {Key: "no", Label: "No"}}, Method: governance.SingleChoice,
+		ClosesIn: time.Hour, Quorum: governance.Ratio{Num: 1, Den: 2}, Threshold: governance.Majority}); err != nil {
+		t.Fatal(err)
+	}
+	oneTime, err := f.svc.ResetPassword(admin, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.ChangePassword(admin, "alice", oneTime, "alice-correct-horse"); err != nil {
+		t.Fatal(err)
+	}
+	visitorPages := []string{"/", "/signin", "/@alice", "/@tool", "/proposals", "/proposals/1", "/decisions", "/decisions/0", "/decisions/verify"}
+	memberPages := []string{"/", "/account", "/account/password", "/proposals/new", "/proposals/1",
+		"/projects/tool/contributions", "/projects/tool/payouts"}
+	for _, width := range []int{1280, 360} {
+		ctx := browse(t, width)
+		audit := func(who, path string) {
+			t.Helper()
+			err := chromedp.Do(ctx, chromedp.Navigate(base+path), chromedp.WaitVisible(chromedp.CSS("main")))
+			if err != nil {
+				t.Fatalf("%s %s: %v", who, path, err)
+			}
+			if _, err := chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](string(axe))); err != nil {
+				t.Fatalf("inject axe on %s: %v", path, err)
+			}
+			res, err := chromedp.Run(ctx, chromedp.Evaluate[auditResult](`axe.run(document).then(r => ({
+				passes: r.passes.length,
+				violations: r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical').map(v => ({
+					id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ')) }))}))`,
+				chromedp.EvalAwaitPromise))
+			if err != nil {
+				t.Fatalf("axe on %s: %v", path, err)
+			}
+			if res.Passes == 0 {
+				t.Fatalf("axe checked nothing on %s", path) // the audit did not run
+			}
+			for _, v := range res.Violations {
+				t.Errorf("%d px, %s, %s: %s (%s): %s at %s", width, who, path, v.ID, v.Impact, v.Help, strings.Join(v.Nodes, "; "))
+			}
+		}
+		for _, p := range visitorPages {
+			audit("visitor", p)
+		}
+		err := chromedp.Do(ctx,
+			chromedp.Navigate(base+"/signin"),
+			chromedp.WaitVisible(chromedp.ID("handle")),
+			chromedp.SendKeys(chromedp.ID("handle"), "alice"),
+			chromedp.SendKeys(chromedp.ID("password"), "alice-correct-horse\r"),
+			chromedp.WaitVisible(chromedp.CSS("nav.account strong")),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range memberPages {
+			audit("alice", p)
+		}
+	}
+}
