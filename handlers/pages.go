@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/coopfed/coopfed/coop"
+	"github.com/coopfed/coopfed/governance"
 	"github.com/coopfed/coopfed/markup"
 	"github.com/gorilla/mux"
 )
@@ -112,7 +113,21 @@ type homePage struct {
 	ActorID  string
 	Members  []actorLink
 	Projects []actorLink
+	// MyVote lists the open proposals waiting for the signed-in member's
+	// vote; Decided the latest closed proposals and what they decided.
+	MyVote  []proposalItem
+	Decided []decidedItem
 }
+
+// decidedItem is a closed proposal and its outcome in words.
+type decidedItem struct {
+	Num     int64
+	Title   string
+	Summary string
+}
+
+// recentDecisions is how many closed proposals the home page shows.
+const recentDecisions = 5
 
 func (a *app) home(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
@@ -137,6 +152,35 @@ func (a *app) home(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, pr := range projects {
 		p.Projects = append(p.Projects, a.link(pr.Actor))
+	}
+	if v := viewerOf(r); v != nil && !v.Session.MustChange {
+		mine, err := a.svc.NeedsMyVote(coop.WithPrincipal(ctx, a.svc.WebPrincipal(v.Member)))
+		if err != nil {
+			a.serveError(w, r, err)
+			return
+		}
+		for _, pr := range mine {
+			p.MyVote = append(p.MyVote, a.item(pr))
+		}
+	}
+	all, err := a.svc.ListProposals(ctx) // newest first
+	if err != nil {
+		a.serveError(w, r, err)
+		return
+	}
+	for _, pr := range all {
+		if len(p.Decided) == recentDecisions {
+			break
+		}
+		if pr.State != governance.Closed {
+			continue
+		}
+		view, err := a.svc.ShowProposal(ctx, pr.Num)
+		if err != nil {
+			a.serveError(w, r, err)
+			return
+		}
+		p.Decided = append(p.Decided, decidedItem{Num: pr.Num, Title: pr.Title, Summary: coop.OutcomeSummary(view)})
 	}
 	a.render(w, r, http.StatusOK, "home", p)
 }
