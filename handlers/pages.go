@@ -20,7 +20,7 @@ var pageNames = []string{"home", "actor", "error", "proposal", "signin", "passwo
 	"proposals", "proposalnew", "contributions", "payouts", "payout", "projects"}
 
 func parsePages() (map[string]*template.Template, error) {
-	funcs := template.FuncMap{"paragraphs": paragraphs, "markdown": markdown}
+	funcs := template.FuncMap{"paragraphs": paragraphs, "markdown": markdown, "optionLabel": optionLabel}
 	pages := map[string]*template.Template{}
 	for _, name := range pageNames {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partial-*.html", "templates/"+name+".html")
@@ -30,6 +30,17 @@ func parsePages() (map[string]*template.Template, error) {
 		pages[name] = t
 	}
 	return pages, nil
+}
+
+// optionLabel is how a page names an option of a proposal: its label,
+// or the key when it has none (consent's stances, a key no option has).
+func optionLabel(p coop.Proposal, key string) string {
+	for _, o := range p.Options {
+		if o.Key == key && o.Label != "" {
+			return o.Label
+		}
+	}
+	return key
 }
 
 // paragraphs splits plain text at blank lines, for <p> elements.

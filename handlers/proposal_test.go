@@ -52,7 +52,7 @@ func TestProposalPage(t *testing.T) {
 	code, body := get(path)
 	for _, want := range []string{"Adopt the &lt;tool&gt;", "<p>Shall <strong>we</strong>?</p>", "<p>Yes &amp; no.</p>",
 		`<li>see <a href="https://tool.example/" rel="nofollow noopener" target="_blank">the tool</a></li>`,
-		"Counts so far", "<td>yes</td><td>1</td>", "Example Co-op"} {
+		"Counts so far", "<td>Yes</td><td>1</td>", "Example Co-op"} {
 		if code != 200 || !strings.Contains(body, want) {
 			t.Fatalf("open proposal page: %d, lacks %q:\n%s", code, want, body)
 		}
@@ -83,7 +83,7 @@ func TestProposalPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, body = get(path)
-	for _, want := range []string{"Outcome", "Decided: <strong>yes</strong>", "/log/receipt/", "no member's", "<li>not-eligible: 1</li>"} {
+	for _, want := range []string{"Outcome", "Decided: <strong>Yes</strong>", "/log/receipt/", "no member's", "<li>not-eligible: 1</li>"} {
 		if code != 200 || !strings.Contains(body, want) {
 			t.Fatalf("closed proposal page: %d, lacks %q (outcome record %d):\n%s", code, want, o.LogIndex, body)
 		}
