@@ -29,20 +29,11 @@ type accountPage struct {
 	Error   string
 }
 
-// memberViewer is the signed-in member who may act, or nil after it has
-// answered: a visitor is sent to sign in (a POST gets 401), a session
-// that must change its password to the password page.
+// memberViewer is member for the account pages, which need only the
+// viewer.
 func (a *app) memberViewer(w http.ResponseWriter, r *http.Request) *viewer {
-	v := viewerOf(r)
-	switch {
-	case v == nil && r.Method == http.MethodPost:
-		a.fail(w, r, http.StatusUnauthorized, "Sign in first.")
-		return nil
-	case v == nil:
-		http.Redirect(w, r, "/signin?next="+r.URL.Path, http.StatusSeeOther)
-		return nil
-	case v.Session.MustChange:
-		http.Redirect(w, r, "/account/password", http.StatusSeeOther)
+	v, _, ok := a.member(w, r)
+	if !ok {
 		return nil
 	}
 	return v
@@ -92,9 +83,7 @@ func (a *app) accountForm(w http.ResponseWriter, r *http.Request) *viewer {
 	if v == nil {
 		return nil
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	if err := r.ParseForm(); err != nil || !a.csrfOK(r) {
-		a.fail(w, r, http.StatusForbidden, "This form has expired or did not come from this site: open the page again.")
+	if !a.postForm(w, r, maxSmallForm) {
 		return nil
 	}
 	return v

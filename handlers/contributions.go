@@ -39,44 +39,6 @@ func (a *app) contributionRoutes(r *mux.Router) {
 	r.HandleFunc("/payouts/{id:[0-9]+}/statement.{format:csv|json}", a.payoutStatement).Methods(get...)
 }
 
-// contribMember is the signed-in member a members-only page acts for,
-// with ctx carrying them as the principal; otherwise it answers: a
-// visitor's GET is sent to sign in (and back), a visitor's POST is 401,
-// and a session holding a one-time password is sent to change it.
-func (a *app) contribMember(w http.ResponseWriter, r *http.Request) (*viewer, context.Context, bool) {
-	v := viewerOf(r)
-	isGet := r.Method == http.MethodGet || r.Method == http.MethodHead
-	switch {
-	case v == nil && isGet:
-		http.Redirect(w, r, "/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
-		return nil, nil, false
-	case v == nil:
-		a.fail(w, r, http.StatusUnauthorized, "Sign in first: contributions and pay are for the co-op's members.")
-		return nil, nil, false
-	case v.Session.MustChange && isGet:
-		http.Redirect(w, r, "/account/password", http.StatusSeeOther)
-		return nil, nil, false
-	case v.Session.MustChange:
-		a.fail(w, r, http.StatusForbidden, "Choose your own password first.")
-		return nil, nil, false
-	}
-	return v, coop.WithPrincipal(r.Context(), a.svc.WebPrincipal(v.Member)), true
-}
-
-// contribPost reads a POSTed form and checks its CSRF token.
-func (a *app) contribPost(w http.ResponseWriter, r *http.Request) bool {
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		a.fail(w, r, http.StatusBadRequest, "The form could not be read.")
-		return false
-	}
-	if !a.csrfOK(r) {
-		a.fail(w, r, http.StatusForbidden, "This form has expired or did not come from this site: open the page again.")
-		return false
-	}
-	return true
-}
-
 // contribStatus is the status a use case's error calls for, and whether
 // it is a rule's refusal (its reason shown) rather than a failure.
 func contribStatus(err error) (int, bool) {
@@ -211,7 +173,7 @@ type contributionsPage struct {
 
 // contributions lists a project's records, filtered by the GET form.
 func (a *app) contributions(w http.ResponseWriter, r *http.Request) {
-	v, ctx, ok := a.contribMember(w, r)
+	v, ctx, ok := a.member(w, r)
 	if !ok {
 		return
 	}
@@ -319,8 +281,8 @@ func parseMinutes(hours, minutes string) (int64, string) {
 
 // recordContribution records a contribution from the form.
 func (a *app) recordContribution(w http.ResponseWriter, r *http.Request) {
-	v, ctx, ok := a.contribMember(w, r)
-	if !ok || !a.contribPost(w, r) {
+	v, ctx, ok := a.member(w, r)
+	if !ok || !a.postForm(w, r, maxContributionForm) {
 		return
 	}
 	slug := mux.Vars(r)["slug"]
@@ -371,8 +333,8 @@ func (a *app) recordContribution(w http.ResponseWriter, r *http.Request) {
 // decideContribution approves or rejects a pending record: coop refuses
 // anyone but a maintainer of its project who is not its contributor.
 func (a *app) decideContribution(w http.ResponseWriter, r *http.Request) {
-	_, ctx, ok := a.contribMember(w, r)
-	if !ok || !a.contribPost(w, r) {
+	_, ctx, ok := a.member(w, r)
+	if !ok || !a.postForm(w, r, maxContributionForm) {
 		return
 	}
 	id, err := strconv.ParseInt(mux.Vars(r)["id"], 10, 64)
@@ -401,8 +363,8 @@ func (a *app) decideContribution(w http.ResponseWriter, r *http.Request) {
 // its commits as pending code contributions of the members whose
 // addresses wrote them.
 func (a *app) importContributions(w http.ResponseWriter, r *http.Request) {
-	v, ctx, ok := a.contribMember(w, r)
-	if !ok || !a.contribPost(w, r) {
+	v, ctx, ok := a.member(w, r)
+	if !ok || !a.postForm(w, r, maxContributionForm) {
 		return
 	}
 	slug := mux.Vars(r)["slug"]

@@ -40,7 +40,7 @@ type payoutsPage struct {
 
 // payouts lists a project's rounds, with the form that creates one.
 func (a *app) payouts(w http.ResponseWriter, r *http.Request) {
-	_, ctx, ok := a.contribMember(w, r)
+	_, ctx, ok := a.member(w, r)
 	if !ok {
 		return
 	}
@@ -81,8 +81,8 @@ func (a *app) renderPayouts(w http.ResponseWriter, r *http.Request, ctx context.
 // createPayout creates a draft round from the form and shows it, with its
 // draft split.
 func (a *app) createPayout(w http.ResponseWriter, r *http.Request) {
-	_, ctx, ok := a.contribMember(w, r)
-	if !ok || !a.contribPost(w, r) {
+	_, ctx, ok := a.member(w, r)
+	if !ok || !a.postForm(w, r, maxContributionForm) {
 		return
 	}
 	slug := mux.Vars(r)["slug"]
@@ -165,7 +165,7 @@ func roundID(r *http.Request) (int64, bool) {
 // payoutRound is a round's page: its parameters, its split (final, or
 // the draft now), the approval, the downloads and the verification.
 func (a *app) payoutRound(w http.ResponseWriter, r *http.Request) {
-	_, ctx, ok := a.contribMember(w, r)
+	_, ctx, ok := a.member(w, r)
 	if !ok {
 		return
 	}
@@ -238,8 +238,8 @@ func (a *app) renderRound(w http.ResponseWriter, r *http.Request, ctx context.Co
 // approvePayout makes a draft round final, for a second member; the
 // creator is refused with the reason.
 func (a *app) approvePayout(w http.ResponseWriter, r *http.Request) {
-	_, ctx, ok := a.contribMember(w, r)
-	if !ok || !a.contribPost(w, r) {
+	_, ctx, ok := a.member(w, r)
+	if !ok || !a.postForm(w, r, maxContributionForm) {
 		return
 	}
 	id, ok := roundID(r)
@@ -262,7 +262,7 @@ func (a *app) approvePayout(w http.ResponseWriter, r *http.Request) {
 // verifyPayout recomputes a final round from the decision log and shows
 // whether it matches, or the problems.
 func (a *app) verifyPayout(w http.ResponseWriter, r *http.Request) {
-	_, ctx, ok := a.contribMember(w, r)
+	_, ctx, ok := a.member(w, r)
 	if !ok {
 		return
 	}
@@ -282,7 +282,7 @@ func (a *app) verifyPayout(w http.ResponseWriter, r *http.Request) {
 // payoutStatement downloads a round's statement: CSV, or JSON — for a
 // final round the stored bytes whose hash the decision log holds.
 func (a *app) payoutStatement(w http.ResponseWriter, r *http.Request) {
-	_, ctx, ok := a.contribMember(w, r)
+	_, ctx, ok := a.member(w, r)
 	if !ok {
 		return
 	}

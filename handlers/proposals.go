@@ -34,42 +34,6 @@ func (a *app) proposalRoutes(r *mux.Router) {
 	r.HandleFunc("/proposals/{num:[0-9]+}/extend", a.proposalExtend).Methods(http.MethodPost)
 }
 
-// member is the signed-in member a page acts for, with the context that
-// carries them as the principal; ok is false after a response was
-// written (a visitor is sent to sign in, a must-change session to its
-// password).
-func (a *app) member(w http.ResponseWriter, r *http.Request, next string) (*viewer, context.Context, bool) {
-	v := viewerOf(r)
-	if v == nil {
-		if r.Method == http.MethodPost {
-			a.fail(w, r, http.StatusUnauthorized, "Sign in first: only the co-op's members do this.")
-		} else {
-			http.Redirect(w, r, "/signin?next="+url.QueryEscape(next), http.StatusSeeOther)
-		}
-		return nil, nil, false
-	}
-	if v.Session.MustChange {
-		http.Redirect(w, r, "/account/password", http.StatusSeeOther)
-		return nil, nil, false
-	}
-	return v, coop.WithPrincipal(r.Context(), a.svc.WebPrincipal(v.Member)), true
-}
-
-// postForm reads a POSTed form and checks its CSRF token; ok is false
-// after a response was written.
-func (a *app) postForm(w http.ResponseWriter, r *http.Request) bool {
-	r.Body = http.MaxBytesReader(w, r.Body, 256<<10)
-	if err := r.ParseForm(); err != nil {
-		a.fail(w, r, http.StatusBadRequest, "The form could not be read.")
-		return false
-	}
-	if !a.csrfOK(r) {
-		a.fail(w, r, http.StatusForbidden, "This form has expired or did not come from this site: open the page again.")
-		return false
-	}
-	return true
-}
-
 // ruleError answers a refused change with its reason: not allowed 403,
 // a proposal's state 409, an invalid input 400; anything else as
 // serveError does.
@@ -203,7 +167,7 @@ func (a *app) proposalFormPage(ctx context.Context, in proposalInput) (proposalF
 }
 
 func (a *app) proposalForm(w http.ResponseWriter, r *http.Request) {
-	_, ctx, ok := a.member(w, r, "/proposals/new")
+	_, ctx, ok := a.member(w, r)
 	if !ok {
 		return
 	}
@@ -294,8 +258,8 @@ func parseDuration(n, unit string) (time.Duration, bool) {
 // proposalCreate opens the proposal the form describes, or shows the
 // form again with its errors or its preview.
 func (a *app) proposalCreate(w http.ResponseWriter, r *http.Request) {
-	_, ctx, ok := a.member(w, r, "/proposals/new")
-	if !ok || !a.postForm(w, r) {
+	_, ctx, ok := a.member(w, r)
+	if !ok || !a.postForm(w, r, maxProposalForm) {
 		return
 	}
 	f := r.PostForm
@@ -571,8 +535,8 @@ func (a *app) proposalVote(w http.ResponseWriter, r *http.Request) {
 		a.serveError(w, r, coop.ErrNotFound)
 		return
 	}
-	_, ctx, ok := a.member(w, r, proposalPath(num))
-	if !ok || !a.postForm(w, r) {
+	_, ctx, ok := a.member(w, r)
+	if !ok || !a.postForm(w, r, maxProposalForm) {
 		return
 	}
 	page, err := a.proposalPage(r, num)
@@ -669,8 +633,8 @@ func (a *app) proposalWithdraw(w http.ResponseWriter, r *http.Request) {
 		a.serveError(w, r, coop.ErrNotFound)
 		return
 	}
-	_, ctx, ok := a.member(w, r, proposalPath(num))
-	if !ok || !a.postForm(w, r) {
+	_, ctx, ok := a.member(w, r)
+	if !ok || !a.postForm(w, r, maxProposalForm) {
 		return
 	}
 	if r.PostForm.Get("confirm") != "yes" {
@@ -690,8 +654,8 @@ func (a *app) proposalExtend(w http.ResponseWriter, r *http.Request) {
 		a.serveError(w, r, coop.ErrNotFound)
 		return
 	}
-	_, ctx, ok := a.member(w, r, proposalPath(num))
-	if !ok || !a.postForm(w, r) {
+	_, ctx, ok := a.member(w, r)
+	if !ok || !a.postForm(w, r, maxProposalForm) {
 		return
 	}
 	d, ok := parseDuration(r.PostForm.Get("closes_in"), r.PostForm.Get("closes_unit"))

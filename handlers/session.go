@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -90,6 +91,53 @@ func (a *app) csrfOK(r *http.Request) bool {
 	return want != "" && len(got) == len(want) && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
 }
 
+// Form bodies' limits.
+const (
+	maxSmallForm        = 16 << 10  // sign-in, password, account
+	maxContributionForm = 64 << 10  // contributions and payouts
+	maxProposalForm     = 256 << 10 // a proposal's body
+)
+
+// member is the signed-in member a members-only page acts for, with a
+// context carrying them as the principal (web channel); ok is false
+// after a response was written: a visitor's GET is sent to sign in and
+// back, a visitor's POST is 401; a session holding a one-time password
+// acts for nobody (GET: to the password page; POST: 403).
+func (a *app) member(w http.ResponseWriter, r *http.Request) (*viewer, context.Context, bool) {
+	v := viewerOf(r)
+	isGet := r.Method == http.MethodGet || r.Method == http.MethodHead
+	switch {
+	case v == nil && isGet:
+		http.Redirect(w, r, "/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+		return nil, nil, false
+	case v == nil:
+		a.fail(w, r, http.StatusUnauthorized, "Sign in first: this is for the co-op's members.")
+		return nil, nil, false
+	case v.Session.MustChange && isGet:
+		http.Redirect(w, r, "/account/password", http.StatusSeeOther)
+		return nil, nil, false
+	case v.Session.MustChange:
+		a.fail(w, r, http.StatusForbidden, "Choose your own password first.")
+		return nil, nil, false
+	}
+	return v, coop.WithPrincipal(r.Context(), a.svc.WebPrincipal(v.Member)), true
+}
+
+// postForm reads a POSTed form of at most max bytes and checks its CSRF
+// token; ok is false after a response was written.
+func (a *app) postForm(w http.ResponseWriter, r *http.Request, max int64) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, max)
+	if err := r.ParseForm(); err != nil {
+		a.fail(w, r, http.StatusBadRequest, "The form could not be read.")
+		return false
+	}
+	if !a.csrfOK(r) {
+		a.fail(w, r, http.StatusForbidden, "This form has expired or did not come from this site: open the page again.")
+		return false
+	}
+	return true
+}
+
 type signInPage struct {
 	Page
 	CSRF   string
@@ -165,9 +213,7 @@ func (a *app) signIn(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *app) signOut(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	if err := r.ParseForm(); err != nil || !a.csrfOK(r) {
-		a.fail(w, r, http.StatusForbidden, "This form has expired or did not come from this site.")
+	if !a.postForm(w, r, maxSmallForm) {
 		return
 	}
 	if v := viewerOf(r); v != nil {
@@ -206,9 +252,7 @@ func (a *app) changePassword(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, http.StatusUnauthorized, "Sign in first.")
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	if err := r.ParseForm(); err != nil || !a.csrfOK(r) {
-		a.fail(w, r, http.StatusForbidden, "This form has expired or did not come from this site: open the page again.")
+	if !a.postForm(w, r, maxSmallForm) {
 		return
 	}
 	page := passwordPage{Page: a.basePage(ctx, "Your password"), CSRF: v.Session.CSRF, Handle: v.Member.Handle,
