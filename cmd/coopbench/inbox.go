@@ -106,29 +106,17 @@ func benchInbox(ctx context.Context, args []string) error {
 	}
 
 	fetcher := federation.NewFetcher(federation.FetcherConfig{Site: site, DB: db})
-	proc := federation.NewProcessor(federation.ProcessorConfig{Site: site, DB: db, Fetcher: fetcher, Exclusive: true})
-	fed := federation.NewServer(federation.Config{Site: site, Store: db, Version: "bench", DB: db, Fetcher: fetcher, Wake: proc.Wake, Processor: proc})
-	h, err := handlers.New(handlers.Deps{Service: svc, Site: site, Version: "bench", Before: []handlers.Routes{fed}})
+	stop, err := serveInbound(ctx, ln, site, db, svc, fetcher, nil)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
-	go srv.Serve(ln)
-	defer srv.Close()
-	pctx, stopProc := context.WithCancel(ctx)
-	procDone := make(chan struct{})
-	go func() { defer close(procDone); proc.Run(pctx) }()
-	defer func() { stopProc(); <-procDone }()
+	defer stop()
 
 	inboxURL := site.Base() + "/inbox"
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *conc, MaxConnsPerHost: *conc}, Timeout: 30 * time.Second}
 
 	// presign signs round r's n activities, round-robin over the senders,
 	// just before the round, so that every Date is fresh.
-	type signed struct {
-		body   []byte
-		header http.Header
-	}
 	presign := func(r int) ([]signed, error) {
 		out := make([]signed, *n)
 		now := time.Now()
@@ -215,32 +203,12 @@ func benchInbox(ctx context.Context, args []string) error {
 				return err
 			}
 		}
-		var next atomic.Int64
-		var firstErr error
-		var once sync.Once
-		var wg sync.WaitGroup
 		groups0, inserts0 := db.InboundGroups()
 		var mem0, mem1 runtime.MemStats
 		runtime.ReadMemStats(&mem0)
 		cpu0 := cpuTime()
 		start := time.Now()
-		for range *conc {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for {
-					i := int(next.Add(1)) - 1
-					if i >= len(reqs) {
-						return
-					}
-					if err := postSigned(client, inboxURL, reqs[i].body, reqs[i].header); err != nil {
-						once.Do(func() { firstErr = err })
-						return
-					}
-				}
-			}()
-		}
-		wg.Wait()
+		firstErr := postAll(client, inboxURL, reqs, *conc)
 		tAnswered := time.Since(start)
 		if firstErr != nil {
 			stopProf()
@@ -288,6 +256,61 @@ func postSigned(c *http.Client, url string, body []byte, h http.Header) error {
 		return fmt.Errorf("POST %s: %s: %s", url, resp.Status, msg)
 	}
 	return nil
+}
+
+// serveInbound serves a node's whole stack on ln (router, inbox, the
+// processor applying what the inbox queues; proposals, when set, takes
+// the poll votes), until the returned stop.
+func serveInbound(ctx context.Context, ln net.Listener, site coop.Site, db *store.DB, svc *coop.Service,
+	fetcher *federation.Fetcher, proposals federation.ProposalInbox) (stop func(), err error) {
+	proc := federation.NewProcessor(federation.ProcessorConfig{Site: site, DB: db, Fetcher: fetcher, Exclusive: true, Proposals: proposals})
+	fed := federation.NewServer(federation.Config{Site: site, Store: db, Version: "bench", DB: db, Fetcher: fetcher, Wake: proc.Wake, Processor: proc})
+	h, err := handlers.New(handlers.Deps{Service: svc, Site: site, Version: "bench", Before: []handlers.Routes{fed}})
+	if err != nil {
+		return nil, err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
+	go srv.Serve(ln)
+	pctx, stopProc := context.WithCancel(ctx)
+	procDone := make(chan struct{})
+	go func() { defer close(procDone); proc.Run(pctx) }()
+	return func() { srv.Close(); stopProc(); <-procDone }, nil
+}
+
+// signed is a request body and its signed headers, made before the
+// timed part.
+type signed struct {
+	body   []byte
+	header http.Header
+}
+
+// postAll posts every request to url over conc connections at once and
+// returns the first failure.
+func postAll(c *http.Client, url string, reqs []signed, conc int) error {
+	var (
+		next     atomic.Int64
+		firstErr error
+		once     sync.Once
+		wg       sync.WaitGroup
+	)
+	for range conc {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(reqs) {
+					return
+				}
+				if err := postSigned(c, url, reqs[i].body, reqs[i].header); err != nil {
+					once.Do(func() { firstErr = err })
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return firstErr
 }
 
 // waitCount polls count until it reaches want.

@@ -15,15 +15,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/coopfed/coopfed/coop"
 	"github.com/coopfed/coopfed/federation"
 	"github.com/coopfed/coopfed/federation/sig"
 	"github.com/coopfed/coopfed/governance"
-	"github.com/coopfed/coopfed/handlers"
 	"github.com/coopfed/coopfed/ledger"
 	"github.com/coopfed/coopfed/store"
 )
@@ -126,19 +123,11 @@ func benchVotes(ctx context.Context, args []string) error {
 		vs = append(vs, v)
 	}
 
-	proc := federation.NewProcessor(federation.ProcessorConfig{Site: site, DB: db, Fetcher: fetcher, Exclusive: true, Proposals: svc})
-	fed := federation.NewServer(federation.Config{Site: site, Store: db, Version: "bench", DB: db, Fetcher: fetcher, Wake: proc.Wake, Processor: proc})
-	h, err := handlers.New(handlers.Deps{Service: svc, Site: site, Version: "bench", Before: []handlers.Routes{fed}})
+	stop, err := serveInbound(ctx, ln, site, db, svc, fetcher, svc)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
-	go srv.Serve(ln)
-	defer srv.Close()
-	pctx, stopProc := context.WithCancel(ctx)
-	procDone := make(chan struct{})
-	go func() { defer close(procDone); proc.Run(pctx) }()
-	defer func() { stopProc(); <-procDone }()
+	defer stop()
 
 	inboxURL := site.Base() + "/inbox"
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *conc, MaxConnsPerHost: *conc}, Timeout: 30 * time.Second}
@@ -152,10 +141,6 @@ func benchVotes(ctx context.Context, args []string) error {
 	// presign opens the round's proposals and signs every vote: voter by
 	// voter, option by option, as Mastodon sends them, interleaved over
 	// the proposals.
-	type signed struct {
-		body   []byte
-		header http.Header
-	}
 	presign := func(r int) ([]signed, []int64, error) {
 		var nums []int64
 		for range *proposals {
@@ -225,28 +210,8 @@ func benchVotes(ctx context.Context, args []string) error {
 				return err
 			}
 		}
-		var next atomic.Int64
-		var firstErr error
-		var once sync.Once
-		var wg sync.WaitGroup
 		start := time.Now()
-		for range *conc {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for {
-					i := int(next.Add(1)) - 1
-					if i >= len(reqs) {
-						return
-					}
-					if err := postSigned(client, inboxURL, reqs[i].body, reqs[i].header); err != nil {
-						once.Do(func() { firstErr = err })
-						return
-					}
-				}
-			}()
-		}
-		wg.Wait()
+		firstErr := postAll(client, inboxURL, reqs, *conc)
 		tAnswered := time.Since(start)
 		if firstErr != nil {
 			stopProf()
