@@ -286,3 +286,34 @@ func (s *Service) SendReminders(ctx context.Context) error {
 func (s *Service) closePrincipal(ctx context.Context) context.Context {
 	return WithPrincipal(ctx, Principal{ID: s.Site.Host, Channel: ledger.ChannelSystem})
 }
+
+// Decision is a closed proposal and what it decided, in words.
+type Decision struct {
+	Proposal Proposal
+	Summary  string
+}
+
+// RecentDecisions lists the latest closed proposals, newest first, at
+// most limit, each with OutcomeSummary's words: from the stored outcomes,
+// without reading any ballot.
+func (s *Service) RecentDecisions(ctx context.Context, limit int) ([]Decision, error) {
+	ps, err := s.Store.Proposals(ctx) // newest first
+	if err != nil {
+		return nil, fmt.Errorf("coop: recent decisions: %w", err)
+	}
+	var out []Decision
+	for _, p := range ps {
+		if len(out) == limit {
+			break
+		}
+		if p.State != governance.Closed {
+			continue
+		}
+		o, err := s.Store.ProposalOutcome(ctx, p.Num)
+		if err != nil {
+			return nil, fmt.Errorf("coop: recent decisions: %w", err)
+		}
+		out = append(out, Decision{Proposal: p, Summary: OutcomeSummary(ProposalView{Proposal: p, Outcome: &o})})
+	}
+	return out, nil
+}

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/coopfed/coopfed/coop"
-	"github.com/coopfed/coopfed/governance"
 	"github.com/coopfed/coopfed/markup"
 	"github.com/gorilla/mux"
 )
@@ -174,24 +173,13 @@ func (a *app) home(w http.ResponseWriter, r *http.Request) {
 			p.MyVote = append(p.MyVote, a.item(pr))
 		}
 	}
-	all, err := a.svc.ListProposals(ctx) // newest first
+	decided, err := a.svc.RecentDecisions(ctx, recentDecisions)
 	if err != nil {
 		a.serveError(w, r, err)
 		return
 	}
-	for _, pr := range all {
-		if len(p.Decided) == recentDecisions {
-			break
-		}
-		if pr.State != governance.Closed {
-			continue
-		}
-		view, err := a.svc.ShowProposal(ctx, pr.Num)
-		if err != nil {
-			a.serveError(w, r, err)
-			return
-		}
-		p.Decided = append(p.Decided, decidedItem{Num: pr.Num, Title: pr.Title, Summary: coop.OutcomeSummary(view)})
+	for _, d := range decided {
+		p.Decided = append(p.Decided, decidedItem{Num: d.Proposal.Num, Title: d.Proposal.Title, Summary: d.Summary})
 	}
 	a.render(w, r, http.StatusOK, "home", p)
 }
