@@ -92,6 +92,9 @@ func (s *Service) AddMember(ctx context.Context, n NewMember) (Member, string, e
 	}
 	m := Member{Actor: a, Email: n.Email, Role: n.Role, MustChangePassword: true}
 	err = s.Store.Update(ctx, func(tx Tx) error {
+		if err := s.requireAdmin(ctx, tx); err != nil {
+			return err
+		}
 		a, err := tx.InsertActor(ctx, m.Actor, priv)
 		if err != nil {
 			return err
@@ -145,6 +148,9 @@ func liveMember(ctx context.Context, r Reader, handle string) (Member, error) {
 // Tombstone, and the handle is never given out again.
 func (s *Service) RemoveMember(ctx context.Context, handle string) error {
 	err := s.Store.Update(ctx, func(tx Tx) error {
+		if err := s.requireAdmin(ctx, tx); err != nil {
+			return err
+		}
 		m, err := liveMember(ctx, tx, handle)
 		if err != nil {
 			return err
@@ -179,6 +185,9 @@ func (s *Service) ResetPassword(ctx context.Context, handle string) (string, err
 		return "", err
 	}
 	err = s.Store.Update(ctx, func(tx Tx) error {
+		if err := s.requireAdmin(ctx, tx); err != nil {
+			return err
+		}
 		m, err := liveMember(ctx, tx, handle)
 		if err != nil {
 			return err

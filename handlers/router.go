@@ -132,6 +132,8 @@ func (a *app) serveError(w http.ResponseWriter, r *http.Request, err error) {
 		a.fail(w, r, http.StatusNotFound, "Nothing by that name lives here.")
 	case errors.Is(err, coop.ErrGone):
 		a.fail(w, r, http.StatusGone, "This account was removed.")
+	case errors.Is(err, coop.ErrNotAllowed):
+		a.fail(w, r, http.StatusForbidden, err.Error())
 	case errors.Is(err, coop.ErrInvalidHandle), errors.Is(err, coop.ErrInvalidInput):
 		a.fail(w, r, http.StatusBadRequest, err.Error())
 	default:
