@@ -133,7 +133,7 @@ func (a *app) serveError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, coop.ErrGone):
 		a.fail(w, r, http.StatusGone, "This account was removed.")
 	case errors.Is(err, coop.ErrNotAllowed):
-		a.fail(w, r, http.StatusForbidden, err.Error())
+		a.fail(w, r, http.StatusForbidden, reasonOf(err, coop.ErrNotAllowed)+".")
 	case errors.Is(err, coop.ErrInvalidHandle), errors.Is(err, coop.ErrInvalidInput):
 		a.fail(w, r, http.StatusBadRequest, err.Error())
 	default:
