@@ -94,6 +94,7 @@ type ContributionFilter struct {
 	Project     string // slug; required
 	Status      string // "" for any
 	Contributor string // actor URI; "" for any
+	Kind        string // one of ContributionKinds; "" for any
 	From, To    time.Time
 }
 
@@ -493,6 +494,9 @@ func (s *Service) membersOnly(ctx context.Context, what string) error {
 func (s *Service) ListContributions(ctx context.Context, f ContributionFilter) ([]Contribution, error) {
 	if err := s.membersOnly(ctx, "hours and points are for members"); err != nil {
 		return nil, fmt.Errorf("coop: contributions: %w", err)
+	}
+	if f.Kind != "" && !slices.Contains(ContributionKinds, f.Kind) {
+		return nil, fmt.Errorf("coop: contributions: %w: kind %q: one of %s", ErrInvalidInput, f.Kind, strings.Join(ContributionKinds, ", "))
 	}
 	p, err := s.Store.ProjectByHandle(ctx, f.Project)
 	if err != nil {

@@ -128,6 +128,13 @@ func TestContributions(t *testing.T) {
 		if err != nil || len(approved) != 1 || approved[0].ID != rec.ID {
 			t.Fatalf("approved %+v %v", approved, err)
 		}
+		care, err := s.ListContributions(carol, coop.ContributionFilter{Project: "tool", Kind: coop.KindCare})
+		if err != nil || len(care) != 1 || care[0].Kind != coop.KindCare {
+			t.Fatalf("care %+v %v", care, err)
+		}
+		if _, err := s.ListContributions(carol, coop.ContributionFilter{Project: "tool", Kind: "gardening"}); !errors.Is(err, coop.ErrInvalidInput) {
+			t.Fatalf("an unknown kind: %v", err)
+		}
 	})
 }
 

@@ -137,7 +137,7 @@ type contributionRow struct {
 
 // contributionFilter is the list's filter as the GET form gives it.
 type contributionFilter struct {
-	Status, Member, From, To string
+	Status, Member, Kind, From, To string
 }
 
 // recordForm is the "record a contribution" form's values, kept when it
@@ -203,13 +203,16 @@ func (a *app) renderContributions(w http.ResponseWriter, r *http.Request, ctx co
 		return
 	}
 	q := r.URL.Query()
-	p.Filter = contributionFilter{Status: q.Get("status"), Member: q.Get("member"), From: q.Get("from"), To: q.Get("to")}
+	p.Filter = contributionFilter{Status: q.Get("status"), Member: q.Get("member"), Kind: q.Get("kind"), From: q.Get("from"), To: q.Get("to")}
 	f := coop.ContributionFilter{Project: pr.Handle}
 	if slices.Contains([]string{coop.StatusPending, coop.StatusApproved, coop.StatusRejected}, p.Filter.Status) {
 		f.Status = p.Filter.Status
 	}
 	if p.Filter.Member != "" {
 		f.Contributor = a.site.ActorID(p.Filter.Member)
+	}
+	if slices.Contains(coop.ContributionKinds, p.Filter.Kind) {
+		f.Kind = p.Filter.Kind
 	}
 	var bad []string
 	if p.Filter.From != "" {

@@ -138,6 +138,7 @@ func TestContributionPages(t *testing.T) {
 	forBea.Set("hours", "")
 	forBea.Set("minutes", "45")
 	forBea.Set("note", "Reviewed")
+	forBea.Set("kind", "review")
 	if resp, _ := alice.do("POST", list, forBea); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("record for bea: %d", resp.StatusCode)
 	}
@@ -203,6 +204,9 @@ func TestContributionPages(t *testing.T) {
 			{"?status=approved", []string{"#c1", "Fixed the"}, []string{"Reviewed"}},
 			{"?status=rejected", []string{"not &lt;this&gt; one", "Reviewed"}, []string{"Fixed the"}},
 			{"?member=bea", []string{"Reviewed"}, []string{"Fixed the"}},
+			{"?kind=review", []string{"Reviewed"}, []string{"Fixed the"}},
+			{"?kind=code&status=approved", []string{"Fixed the"}, []string{"Reviewed"}},
+			{"?kind=care", []string{"No records match"}, []string{"Fixed the", "Reviewed"}},
 			{"?from=2026-11-25", []string{"No records match"}, []string{"Fixed the", "Reviewed"}},
 			{"?from=2026-11-24&to=2026-11-25", []string{"Fixed the", "Reviewed"}, nil},
 			{"?to=yesterday", []string{"is not a date"}, nil},

@@ -71,6 +71,9 @@ func (r reader) Contributions(ctx context.Context, projectID int64, f coop.Contr
 	if f.Contributor != "" {
 		cond, args = append(cond, `c.contributor = ?`), append(args, f.Contributor)
 	}
+	if f.Kind != "" {
+		cond, args = append(cond, `c.kind = ?`), append(args, f.Kind)
+	}
 	if !f.From.IsZero() {
 		cond, args = append(cond, `c.day >= ?`), append(args, f.From.UTC().Format(time.DateOnly))
 	}

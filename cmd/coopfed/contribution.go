@@ -166,11 +166,12 @@ type contributionJSON struct {
 }
 
 func contributionList(ctx context.Context, e *env, args []string) error {
-	fs := newFlags("contribution list", "contribution list --project SLUG | --remote [--project URL|@slug@host] [--status pending|approved|rejected] [--format table|json] [--as NAME] [--config PATH]", e.stderr)
+	fs := newFlags("contribution list", "contribution list --project SLUG | --remote [--project URL|@slug@host] [--status pending|approved|rejected] [--kind KIND] [--format table|json] [--as NAME] [--config PATH]", e.stderr)
 	path := configFlag(fs)
 	as := asFlag(fs)
 	project := fs.String("project", "", "the project's slug; with --remote, its Group's URL or @slug@host")
 	status := fs.String("status", "", "only records with this status")
+	kind := fs.String("kind", "", "only records of this kind ("+strings.Join(coop.ContributionKinds, ", ")+")")
 	format := fs.String("format", "table", "table or json")
 	remote := fs.Bool("remote", false, "the records of other co-ops' projects sent to members here")
 	_, n, err := setup(ctx, fs, path, args, 0, "")
@@ -195,7 +196,7 @@ func contributionList(ctx context.Context, e *env, args []string) error {
 	if *remote {
 		return remoteContributionList(ctx, e, n, *project, *status, *format)
 	}
-	cs, err := n.svc.ListContributions(ctx, coop.ContributionFilter{Project: *project, Status: *status})
+	cs, err := n.svc.ListContributions(ctx, coop.ContributionFilter{Project: *project, Status: *status, Kind: *kind})
 	if err != nil {
 		return err
 	}

@@ -60,6 +60,13 @@ func TestContributionCommands(t *testing.T) {
 	if !strings.Contains(out, "pending") || !strings.Contains(out, "approved") {
 		t.Fatalf("list: %s", out)
 	}
+	out = mustCLI(t, "contribution", "list", "--project", "tool", "--kind", "code", "--format", "json", "--config", cfg)
+	if err := json.Unmarshal([]byte(out), &got); err != nil || len(got) != 1 || got[0].Kind != "code" {
+		t.Fatalf("list --kind code: %s", out)
+	}
+	if code, _, errs := cli(t, "contribution", "list", "--project", "tool", "--kind", "gardening", "--config", cfg); code == 0 || !strings.Contains(errs, "kind") {
+		t.Fatalf("an unknown kind: exit %d %s", code, errs)
+	}
 	if out := mustCLI(t, "member", "alias", "bob", "Bob@Home.Example", "--config", cfg); !strings.Contains(out, "bob@home.example") {
 		t.Fatalf("alias: %s", out)
 	}
