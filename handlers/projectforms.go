@@ -128,12 +128,6 @@ func (a *app) projectCreate(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, a.site.ProfileURL(p.Handle), http.StatusSeeOther)
 		return
 	}
-	if errors.Is(err, coop.ErrInvalidHandle) || errors.Is(err, coop.ErrHandleReserved) || errors.Is(err, coop.ErrHandleTaken) {
-		page.Errors["slug"] = upperFirst(reasonOf(err, nil)) + "."
-		page.Errors[""] = "Nothing was saved: see what to change below."
-		a.render(w, r, http.StatusBadRequest, "projectnew", page)
-		return
-	}
 	status, ok := projectRefusal(&page, err)
 	if !ok {
 		a.serveError(w, r, err)

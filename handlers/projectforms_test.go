@@ -23,7 +23,7 @@ func addMember(t *testing.T, f fixture, handle string) {
 	}
 }
 
-// toolIs fails the test unless project tool's tags and maintainers are
+// toolUnchanged fails the test unless project tool's tags and maintainers are
 // still the fixture's.
 func toolUnchanged(t *testing.T, f fixture) {
 	t.Helper()
@@ -205,8 +205,8 @@ func TestProjectPageLists(t *testing.T) {
 		}
 		_, err := tx.(*store.Tx).InsertReceivedNote(ctx, store.ReceivedNote{ActivityID: "https://x.example/c/1", ObjectID: "https://x.example/notes/1",
 			ActorURI: "https://x.example/users/ann", RecipientIDs: []int64{tool.ID},
-			Content:  `<p onclick="steal()">Hello <strong>tool</strong><script>alert(1)</script> <a href="javascript:steal()">click</a> <a href="https://x.example/t">link</a></p>`,
-			Raw:      []byte(`{"to":["https://www.w3.org/ns/activitystreams#Public"]}`), Published: at, ReceivedAt: at})
+			Content: `<p onclick="steal()">Hello <strong>tool</strong><script>alert(1)</script> <a href="javascript:steal()">click</a> <a href="https://x.example/t">link</a></p>`,
+			Raw:     []byte(`{"to":["https://www.w3.org/ns/activitystreams#Public"]}`), Published: at, ReceivedAt: at})
 		return err
 	})
 	if err != nil {
