@@ -117,8 +117,8 @@ func seedToolPosts(t *testing.T, f fixture) {
 		}
 		_, err := tx.(*store.Tx).InsertReceivedNote(ctx, store.ReceivedNote{ActivityID: "https://x.example/c/1", ObjectID: "https://x.example/notes/1",
 			ActorURI: "https://x.example/users/ann", RecipientIDs: []int64{tool.ID},
-			Content:  `<p onclick="document.title='pwned'">Great release, <span class="h-card"><a href="https://coop.example/@tool" class="u-url mention">@tool</a></span>!<script>document.title='pwned'</script></p>`,
-			Raw:      []byte(`{"to":["https://www.w3.org/ns/activitystreams#Public"]}`), Published: at, ReceivedAt: at})
+			Content: `<p onclick="document.title='pwned'">Great release, <span class="h-card"><a href="https://coop.example/@tool" class="u-url mention">@tool</a></span>!<script>document.title='pwned'</script></p>`,
+			Raw:     []byte(`{"to":["https://www.w3.org/ns/activitystreams#Public"]}`), Published: at, ReceivedAt: at})
 		return err
 	})
 	if err != nil {
