@@ -47,6 +47,7 @@ func TestAccessibility(t *testing.T) {
 		ClosesIn: time.Hour, Quorum: governance.Ratio{Num: 1, Den: 2}, Threshold: governance.Majority}); err != nil {
 		t.Fatal(err)
 	}
+	seedToolPosts(t, f) // /@tool with its posts, a remote post and a proposal
 	oneTime, err := f.svc.ResetPassword(admin, "alice")
 	if err != nil {
 		t.Fatal(err)

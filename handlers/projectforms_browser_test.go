@@ -94,6 +94,11 @@ func TestBrowserProjectCreateAndEdit(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// The remote post's script and handler are gone: nothing ran.
+			title, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.title + " " + document.querySelectorAll("script, [onclick]").length`))
+			if err != nil || strings.Contains(title, "pwned") || !strings.HasSuffix(title, " 0") {
+				t.Fatalf("the project page's title and scripts: %q, %v", title, err)
+			}
 		})
 	}
 }
