@@ -47,6 +47,7 @@ func TestAccessibility(t *testing.T) {
 		ClosesIn: time.Hour, Quorum: governance.Ratio{Num: 1, Den: 2}, Threshold: governance.Majority}); err != nil {
 		t.Fatal(err)
 	}
+	seedToolPosts(t, f) // /@tool with its posts, a remote post and a proposal
 	oneTime, err := f.svc.ResetPassword(admin, "alice")
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +57,7 @@ func TestAccessibility(t *testing.T) {
 	}
 	visitorPages := []string{"/", "/signin", "/projects", "/projects?tag=go", "/@alice", "/@tool", "/proposals", "/proposals/1", "/decisions", "/decisions/0", "/decisions/verify"}
 	memberPages := []string{"/", "/account", "/account/password", "/proposals/new", "/proposals/1",
-		"/projects/tool/contributions", "/projects/tool/payouts"}
+		"/projects/tool/contributions", "/projects/tool/payouts", "/projects/new", "/projects/tool/edit"}
 	for _, width := range []int{1280, 360} {
 		ctx := browse(t, width)
 		audit := func(who, path string) {

@@ -16,7 +16,7 @@ import (
 // pageNames are the templates in templates/, each rendered inside layout;
 // the templates partial-*.html define parts that several pages share.
 var pageNames = []string{"home", "actor", "error", "proposal", "signin", "password", "decisions", "decision", "verify", "account",
-	"proposals", "proposalnew", "contributions", "payouts", "payout", "projects"}
+	"proposals", "proposalnew", "contributions", "payouts", "payout", "projects", "projectnew", "projectedit"}
 
 func parsePages() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{"paragraphs": paragraphs, "markdown": markdown, "optionLabel": optionLabel}
@@ -198,6 +198,8 @@ type actorPage struct {
 	Project *coop.Project
 	// Maintainers of a project: local ones link to their page.
 	Maintainers []actorLink
+	// A project's posts, proposals and Edit link.
+	projectLists
 }
 
 // actor is the readable page of an actor, for browsers. ActivityPub clients
@@ -242,6 +244,10 @@ func (a *app) actor(w http.ResponseWriter, r *http.Request) {
 				}
 			}
 			p.Maintainers = append(p.Maintainers, actorLink{Name: uri, URL: uri})
+		}
+		if p.projectLists, err = a.projectLists(r, pr); err != nil {
+			a.serveError(w, r, err)
+			return
 		}
 	}
 	a.render(w, r, http.StatusOK, "actor", p)

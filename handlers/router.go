@@ -76,6 +76,7 @@ func New(d Deps) (http.Handler, error) {
 	a.logRoutes(r)
 	a.weblogRoutes(r)
 	a.contributionRoutes(r)
+	a.projectFormRoutes(r)
 	a.projectRoutes(r)
 	r.HandleFunc("/healthz", a.health).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/", a.home).Methods(http.MethodGet, http.MethodHead)
