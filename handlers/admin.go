@@ -151,7 +151,10 @@ func (a *app) adminMembers(w http.ResponseWriter, r *http.Request) {
 				}
 			}
 		case "removed":
-			p.Done = h + " was removed. The handle " + h + " will never be given out again."
+			// Said only when true: the query is anyone's to write.
+			if m, err := a.svc.Member(ctx, h); err == nil && m.Removed() {
+				p.Done = m.Handle + " was removed. The handle " + m.Handle + " will never be given out again."
+			}
 		}
 	}
 	a.render(w, r, http.StatusOK, "adminmembers", p)

@@ -326,6 +326,9 @@ func TestAdminRemoveMember(t *testing.T) {
 	if strings.Contains(page, `id="member-alice"`) {
 		t.Fatal("alice is still listed")
 	}
+	if _, page = ada.do("GET", "/admin/members?done=removed&member=cy", nil); strings.Contains(page, "cy was removed") {
+		t.Fatal("a crafted address says a live member was removed")
+	}
 	// Alice's browser session ended with her membership.
 	resp, page = alice.do("GET", "/account", nil)
 	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/signin") {
