@@ -151,6 +151,10 @@ func TestMembers(t *testing.T) {
 		}
 	})
 	t.Run("removed member is gone and its handle never reused", func(t *testing.T) {
+		// alice is the only admin: the co-op keeps one (TestLastAdminStays).
+		if _, _, err := s.AddMember(ctx, coop.NewMember{Handle: "ada", Role: coop.RoleAdmin}); err != nil {
+			t.Fatal(err)
+		}
 		if err := s.RemoveMember(ctx, "alice"); err != nil {
 			t.Fatal(err)
 		}

@@ -155,6 +155,9 @@ func (s *Service) RemoveMember(ctx context.Context, handle string) error {
 		if err != nil {
 			return err
 		}
+		if err := keepAnAdmin(ctx, tx, m, "remove"); err != nil {
+			return err
+		}
 		if err := tx.RemoveActor(ctx, m.ID, s.now()); err != nil {
 			return err
 		}
@@ -172,6 +175,88 @@ func (s *Service) RemoveMember(ctx context.Context, handle string) error {
 		return fmt.Errorf("coop: remove member %q: %w", handle, err)
 	}
 	return nil
+}
+
+// keepAnAdmin refuses to remove or demote (what) the co-op's last live
+// admin member: the co-op would have nobody to run it from the web. The
+// operator too is refused, and can make another member admin first.
+func keepAnAdmin(ctx context.Context, r Reader, m Member, what string) error {
+	if m.Role != RoleAdmin {
+		return nil
+	}
+	ms, err := r.Members(ctx)
+	if err != nil {
+		return err
+	}
+	for _, o := range ms {
+		if o.Role == RoleAdmin && o.ID != m.ID {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: %s is the co-op's last admin and cannot be %s; make another member admin first", ErrNotAllowed, m.Handle, what)
+}
+
+// SetRole gives a live member another role. The co-op's last admin
+// cannot become a plain member; a role the member has already is an
+// ErrInvalidInput error.
+func (s *Service) SetRole(ctx context.Context, handle string, role Role) error {
+	if _, err := ParseRole(string(role)); err != nil {
+		return fmt.Errorf("coop: set role of %q: %w", handle, err)
+	}
+	err := s.Store.Update(ctx, func(tx Tx) error {
+		if err := s.requireAdmin(ctx, tx); err != nil {
+			return err
+		}
+		m, err := liveMember(ctx, tx, handle)
+		if err != nil {
+			return err
+		}
+		if m.Role == role {
+			return fmt.Errorf("%w: %s is %s already", ErrInvalidInput, m.Handle, roleWords(role))
+		}
+		if err := keepAnAdmin(ctx, tx, m, "made a plain member"); err != nil {
+			return err
+		}
+		if err := tx.SetMemberRole(ctx, m.ID, role); err != nil {
+			return err
+		}
+		state, err := s.memberState(ctx, tx)
+		if err != nil {
+			return err
+		}
+		_, err = s.logEvent(ctx, tx, event{
+			Type:    "member.role_changed",
+			Subject: s.Site.ActorID(m.Handle),
+			Data:    map[string]any{"handle": m.Handle, "role": string(role), "previous_role": string(m.Role)},
+			State:   state,
+		})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("coop: set role of %q: %w", handle, err)
+	}
+	return nil
+}
+
+func roleWords(r Role) string {
+	if r == RoleAdmin {
+		return "an admin"
+	}
+	return "a plain member"
+}
+
+// MembersForAdmin lists the live members with what only an admin sees:
+// their email address (personal data), role, whether they still hold
+// the one-time password, and since when they are members.
+func (s *Service) MembersForAdmin(ctx context.Context) ([]Member, error) {
+	if err := s.requireAdmin(ctx, s.Store); err != nil {
+		return nil, fmt.Errorf("coop: members for an admin: %w", err)
+	}
+	ms, err := s.Store.Members(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("coop: members for an admin: %w", err)
+	}
+	return ms, nil
 }
 
 // ResetPassword gives a member a new one-time password and returns it.

@@ -136,6 +136,8 @@ type Tx interface {
 	RemoveActor(ctx context.Context, id int64, at time.Time) error
 	// SetPassword replaces a member's password hash.
 	SetPassword(ctx context.Context, id int64, passwordHash string, mustChange bool) error
+	// SetMemberRole replaces a member's role.
+	SetMemberRole(ctx context.Context, id int64, role Role) error
 	// SetManualApproval sets whether the actor approves followers by hand
 	// and bumps its revision.
 	SetManualApproval(ctx context.Context, id int64, on bool, at time.Time) error

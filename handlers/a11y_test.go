@@ -55,9 +55,15 @@ func TestAccessibility(t *testing.T) {
 	if err := f.svc.ChangePassword(admin, "alice", oneTime, "alice-correct-horse"); err != nil {
 		t.Fatal(err)
 	}
+	// alice is an admin too, for the admin pages (the member pages are
+	// the same, with the header's Admin link).
+	if err := f.svc.SetRole(admin, "alice", coop.RoleAdmin); err != nil {
+		t.Fatal(err)
+	}
 	visitorPages := []string{"/", "/signin", "/projects", "/projects?tag=go", "/@alice", "/@tool", "/proposals", "/proposals/1", "/decisions", "/decisions/0", "/decisions/verify"}
 	memberPages := []string{"/", "/account", "/account/password", "/proposals/new", "/proposals/1",
 		"/projects/tool/contributions", "/projects/tool/payouts", "/projects/new", "/projects/tool/edit"}
+	adminPages := []string{"/admin", "/admin/members", "/admin/members/alice/remove"}
 	for _, width := range []int{1280, 360} {
 		ctx := browse(t, width)
 		audit := func(who, path string) {
@@ -99,6 +105,9 @@ func TestAccessibility(t *testing.T) {
 		}
 		for _, p := range memberPages {
 			audit("alice", p)
+		}
+		for _, p := range adminPages {
+			audit("admin alice", p)
 		}
 	}
 }

@@ -16,7 +16,7 @@ import (
 // pageNames are the templates in templates/, each rendered inside layout;
 // the templates partial-*.html define parts that several pages share.
 var pageNames = []string{"home", "actor", "error", "proposal", "signin", "password", "decisions", "decision", "verify", "account",
-	"proposals", "proposalnew", "contributions", "payouts", "payout", "projects", "projectnew", "projectedit"}
+	"proposals", "proposalnew", "contributions", "payouts", "payout", "projects", "projectnew", "projectedit", "admin", "adminmembers"}
 
 func parsePages() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{"paragraphs": paragraphs, "markdown": markdown, "optionLabel": optionLabel}
@@ -69,12 +69,17 @@ type Page struct {
 	// CSRF their session's form token (for the sign-out button).
 	Viewer string
 	CSRF   string
+	// IsAdmin: the viewer may take admin actions (the layout's Admin link).
+	IsAdmin bool
 }
 
 func (a *app) basePage(ctx context.Context, title string) Page {
 	p := Page{Title: title, Version: a.version, CoopName: "coopfed"}
 	if v, _ := ctx.Value(sessionKey{}).(*viewer); v != nil {
 		p.Viewer, p.CSRF = v.Member.Handle, v.Session.CSRF
+		if !v.Session.MustChange {
+			p.IsAdmin, _ = a.svc.IsAdmin(coop.WithPrincipal(ctx, a.svc.WebPrincipal(v.Member)))
+		}
 	}
 	// The layout still renders when the co-op cannot be read: the error
 	// page must not fail for the reason it reports.

@@ -219,6 +219,11 @@ func (t *Tx) SetPassword(ctx context.Context, id int64, passwordHash string, mus
 		passwordHash, boolInt(mustChange), id)
 }
 
+// SetMemberRole implements coop.Tx.
+func (t *Tx) SetMemberRole(ctx context.Context, id int64, role coop.Role) error {
+	return t.execOne(ctx, fmt.Sprintf("set role of member %d", id), `UPDATE members SET role = ? WHERE actor_id = ?`, string(role), id)
+}
+
 // execOne runs a statement that must change exactly one row.
 func (t *Tx) execOne(ctx context.Context, what, query string, args ...any) error {
 	res, err := t.tx.ExecContext(ctx, query, args...)

@@ -15,6 +15,7 @@ func runMember(ctx context.Context, e *env, args []string) error {
 		{"list", "list the members", memberList},
 		{"remove", "remove a member (the handle is never given out again)", memberRemove},
 		{"reset-password", "give a member a new one-time password", memberResetPassword},
+		{"role", "give a member a role: admin or member (the last admin stays)", memberRole},
 		{"password", "set your own password (the one-time one must be changed before you vote)", memberPassword},
 		{"link-code", "print a one-time code to link an account you hold on another server (--as NAME)", memberLinkCode},
 		{"link-confirm", "confirm the link of an account that sent your code (--as NAME)", memberLinkConfirm},
@@ -122,6 +123,32 @@ func memberRemove(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "removed @%s; its actor now answers 410 Gone and the handle will not be given out again\n", n.svc.Site.Acct(pos[0]))
+	return nil
+}
+
+func memberRole(ctx context.Context, e *env, args []string) error {
+	fs := newFlags("member role", "member role NAME admin|member [--config PATH]", e.stderr)
+	path := configFlag(fs)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(fs, pos, 2, "NAME and ROLE"); err != nil {
+		return err
+	}
+	role, err := coop.ParseRole(pos[1])
+	if err != nil {
+		return &usageError{err.Error()}
+	}
+	n, err := openNode(ctx, *path)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	if err := n.svc.SetRole(ctx, pos[0], role); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "@%s is now %s\n", n.svc.Site.Acct(pos[0]), role)
 	return nil
 }
 
