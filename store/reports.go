@@ -143,3 +143,19 @@ func (r reader) reportTargets(ctx context.Context, reps []coop.Report) error {
 	}
 	return nil
 }
+
+// Published reports whether this node sent the activity with the given
+// id: it is in an outbox (public posts), or was queued for delivery (a
+// direct message, which no outbox holds).
+func (r reader) Published(ctx context.Context, activityID string) (bool, error) {
+	var one int
+	err := r.q.QueryRowContext(ctx, `SELECT 1 FROM outbox WHERE activity_id = ?
+		UNION ALL SELECT 1 FROM deliveries WHERE activity_id = ? LIMIT 1`, activityID, activityID).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("store: published %s: %w", activityID, err)
+	}
+	return true, nil
+}
