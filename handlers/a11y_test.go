@@ -54,6 +54,16 @@ func TestAccessibility(t *testing.T) {
 	if err := f.svc.ChangePassword(admin, "alice", oneTime, "alice-correct-horse"); err != nil {
 		t.Fatal(err)
 	}
+	// An admin, with a report to show.
+	reportsFixture(t, f)
+	oneTime, err = f.svc.ResetPassword(admin, "ada")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.ChangePassword(admin, "ada", oneTime, "ada-correct-horse"); err != nil {
+		t.Fatal(err)
+	}
+	adminPages := []string{"/admin/reports"}
 	visitorPages := []string{"/", "/signin", "/projects", "/projects?tag=go", "/@alice", "/@tool", "/proposals", "/proposals/1", "/decisions", "/decisions/0", "/decisions/verify"}
 	memberPages := []string{"/", "/account", "/account/password", "/proposals/new", "/proposals/1",
 		"/projects/tool/contributions", "/projects/tool/payouts"}
@@ -98,6 +108,21 @@ func TestAccessibility(t *testing.T) {
 		}
 		for _, p := range memberPages {
 			audit("alice", p)
+		}
+		err = chromedp.Do(ctx,
+			chromedp.Click(chromedp.CSS("nav.account button")),
+			chromedp.WaitVisible(chromedp.CSS(`nav.account a[href="/signin"]`)),
+			chromedp.Navigate(base+"/signin"),
+			chromedp.WaitVisible(chromedp.ID("handle")),
+			chromedp.SendKeys(chromedp.ID("handle"), "ada"),
+			chromedp.SendKeys(chromedp.ID("password"), "ada-correct-horse\r"),
+			chromedp.WaitVisible(chromedp.CSS("nav.account strong")),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range adminPages {
+			audit("ada", p)
 		}
 	}
 }
