@@ -36,6 +36,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzContributionsOf$$' -fuzztime=$(FUZZTIME) ./federation/
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeActivityJSON$$' -fuzztime=$(FUZZTIME) ./federation/
 	$(GO) test -run='^$$' -fuzz='^FuzzPlainSkipsThePolicies$$' -fuzztime=$(FUZZTIME) ./federation/
+	$(GO) test -run='^$$' -fuzz='^FuzzDecodeFlag$$' -fuzztime=$(FUZZTIME) ./federation/
 	$(GO) test -run='^$$' -fuzz='^FuzzParseSignature$$' -fuzztime=$(FUZZTIME) ./federation/sig/
 	$(GO) test -run='^$$' -fuzz='^FuzzCheckDigest$$' -fuzztime=$(FUZZTIME) ./federation/sig/
 	$(GO) test -run='^$$' -fuzz='^FuzzParseCheckpoint$$' -fuzztime=$(FUZZTIME) ./ledger/

@@ -41,6 +41,7 @@ type Reader interface {
 	RemoteContributionReader
 	PayoutReader
 	SessionReader
+	ReportReader
 	// ActorByHandle finds a local actor of any kind, removed ones included,
 	// comparing handles without case.
 	ActorByHandle(ctx context.Context, handle string) (Actor, error)
@@ -116,6 +117,7 @@ type Tx interface {
 	RemoteContributionWriter
 	PayoutWriter
 	SessionWriter
+	ReportWriter
 	// InsertActor stores a new actor with its private key (PKCS#8 PEM) and
 	// returns it with its ID. A handle taken by any actor, removed ones
 	// included, is ErrHandleTaken.

@@ -329,6 +329,7 @@ func (p *Processor) processSome(ctx context.Context, limit int) (int, error) {
 // before the next activity is prepared.
 var sharesTransaction = map[string]bool{
 	"Create": true, "Follow": true, "Undo": true, "Like": true, "Announce": true,
+	"Flag": true, // a report: nothing reads it but the admins' pages
 }
 
 // errPermanent marks an activity that no retry will make processable.
@@ -514,6 +515,8 @@ func (p *Processor) effectOf(ctx context.Context, a activity, in store.Inbound) 
 		eff, err = p.addProject(ctx, a)
 	case "Remove":
 		eff, err = p.removeProject(ctx, a)
+	case "Flag":
+		eff, err = p.flag(ctx, a, in) // a report (reports.go)
 	default:
 		// Like and the rest are kept in the inbound table for later
 		// issues, and need nothing now.

@@ -60,10 +60,12 @@ func TestAccessibility(t *testing.T) {
 	if err := f.svc.SetRole(admin, "alice", coop.RoleAdmin); err != nil {
 		t.Fatal(err)
 	}
+	// A report to show on /admin/reports.
+	reportsFixture(t, f)
 	visitorPages := []string{"/", "/signin", "/projects", "/projects?tag=go", "/@alice", "/@tool", "/proposals", "/proposals/1", "/decisions", "/decisions/0", "/decisions/verify"}
 	memberPages := []string{"/", "/account", "/account/password", "/proposals/new", "/proposals/1",
 		"/projects/tool/contributions", "/projects/tool/payouts", "/projects/new", "/projects/tool/edit"}
-	adminPages := []string{"/admin", "/admin/members", "/admin/members/alice/remove"}
+	adminPages := []string{"/admin", "/admin/members", "/admin/members/alice/remove", "/admin/reports"}
 	for _, width := range []int{1280, 360} {
 		ctx := browse(t, width)
 		audit := func(who, path string) {

@@ -78,6 +78,7 @@ func New(d Deps) (http.Handler, error) {
 	a.contributionRoutes(r)
 	a.projectFormRoutes(r)
 	a.projectRoutes(r)
+	a.reportRoutes(r)
 	r.HandleFunc("/healthz", a.health).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/", a.home).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/@{handle}", a.actor).Methods(http.MethodGet, http.MethodHead)

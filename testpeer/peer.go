@@ -219,3 +219,16 @@ func (p *Peer) Received(query url.Values, min int, wait time.Duration) ([]Record
 	err := p.Call("received?"+q.Encode(), nil, &out)
 	return out.Items, err
 }
+
+// Flag sends a report as Mastodon forwards one (see README.md, POST
+// /_control/flag): a Flag from user of objects (the reported account's
+// URI first, then its posts') with comment as its content, to the
+// account's inbox. It returns the Flag's id and the inbox's status.
+func (p *Peer) Flag(user, comment string, objects ...string) (id string, status int, err error) {
+	var out struct {
+		ID     string `json:"id"`
+		Status int    `json:"status"`
+	}
+	err = p.Call("flag", map[string]any{"user": user, "object": objects, "content": comment}, &out)
+	return out.ID, out.Status, err
+}

@@ -26,6 +26,7 @@ import {
   Create,
   Delete,
   Endpoints,
+  Flag,
   Follow,
   InProcessMessageQueue,
   MemoryKvStore,
@@ -857,6 +858,7 @@ async function control(req, res, url, body) {
         case "POST /_control/unfollow": return await cUnfollow(input);
         case "POST /_control/send": return await cSend(input);
         case "POST /_control/vote": return await cVote(input);
+        case "POST /_control/flag": return await cFlag(input);
         case "GET /_control/health": return { origin: ORIGIN, users: USERS };
         default: throw new ControlError(404, `no control route ${route}`);
       }
@@ -1436,6 +1438,31 @@ async function cVote(input) {
     votes,
     statuses: votes.map((v) => v.status),
   };
+}
+
+// A report, as Mastodon forwards one to the reported account's server
+// (app/services/report_service.rb, forward_to_origin!; the body is
+// ActivityPub::FlagSerializer's: actor, the account's URI then its
+// statuses' as object, the comment as content): a Flag built with Fedify's
+// vocabulary, with an id on this origin, delivered by Fedify (signed) to
+// the inbox of the reported account, `account` or the first object
+// (its shared inbox with "sharedInbox": true).
+async function cFlag(input) {
+  const user = needUser(input.user);
+  const objects = [].concat(input.object ?? []).map((o) => needString(o, "object"));
+  if (objects.length === 0) throw new ControlError(400, "object is required");
+  const ctx = ctxNow();
+  const account = (await loadActor(input.account ?? objects[0])).object;
+  const flag = new Flag({
+    id: new URL(`${ORIGIN}/${randomUUID()}`), // Mastodon: root_url + a UUID
+    actor: ctx.getActorUri(user.name),
+    objects: objects.map((o) => new URL(o)),
+    content: input.content ?? "",
+  });
+  const result = await deliver(ctx, user.name, [account], flag, {
+    preferSharedInbox: input.sharedInbox === true,
+  });
+  return { ...result, ...first(result) };
 }
 
 // ---------------------------------------------------------------------------

@@ -78,6 +78,7 @@ func init() {
 		{"contributions", "import a project's git history as contributions", runContributions},
 		{"payout", "create, approve, print and verify payout rounds", runPayout},
 		{"block", "block a remote domain or account; lift a block; list blocks", runBlock},
+		{"reports", "list the reports other servers sent about this co-op; resolve one", runReports},
 		{"log", "show, verify and prove the decision log; list the logs this node witnesses", runLog},
 		{"backup", "write a consistent copy of the database (with every private key) while the node runs", runBackup},
 		{"version", "print the version", runVersion},

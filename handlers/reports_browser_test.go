@@ -1,0 +1,58 @@
+package handlers
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/coopfed/coopfed/coop"
+)
+
+// TestBrowserResolveReport: an admin opens the reports received, reaches
+// the note by keyboard, resolves the report with it, and finds it among
+// the resolved ones; at 360 and 1280 px wide.
+func TestBrowserResolveReport(t *testing.T) {
+	for _, width := range []int{360, 1280} {
+		t.Run(strconv.Itoa(width)+"px", func(t *testing.T) {
+			ctx := browse(t, width)
+			f, base := servedFixture(t)
+			reportsFixture(t, f)
+			admin := coop.AsAdmin(context.Background())
+			oneTime, err := f.svc.ResetPassword(admin, "ada")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := f.svc.ChangePassword(admin, "ada", oneTime, "ada-correct-horse"); err != nil {
+				t.Fatal(err)
+			}
+			w := strconv.Itoa(width)
+			err = chromedp.Do(ctx,
+				chromedp.Navigate(base+"/admin/reports"), // to sign in first, then back
+				chromedp.WaitVisible(chromedp.ID("handle")),
+				chromedp.SendKeys(chromedp.ID("handle"), "ada"),
+				chromedp.SendKeys(chromedp.ID("password"), "ada-correct-horse\r"),
+				chromedp.WaitVisible(chromedp.ID("report-1")),
+				screenshot(t, "adminreports-open-"+w),
+				tabTo("note-1"),
+				chromedp.KeyEvent("Asked alice to take it down."),
+				chromedp.KeyEvent("\t"), // to the button
+				chromedp.KeyEvent("\r"),
+				chromedp.WaitVisible(chromedp.CSS("p.resolution")),
+				screenshot(t, "adminreports-resolved-"+w),
+			)
+			if err != nil {
+				t.Fatal(err)
+			}
+			text, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("p.resolution")))
+			if err != nil || !strings.Contains(text, "Resolved by ada") || !strings.Contains(text, "Asked alice to take it down.") {
+				t.Fatalf("resolution %q, %v", text, err)
+			}
+			rs, err := f.svc.Reports(admin, coop.ReportResolved)
+			if err != nil || len(rs) != 1 || rs[0].Note != "Asked alice to take it down." {
+				t.Fatalf("resolved %+v, %v", rs, err)
+			}
+		})
+	}
+}
