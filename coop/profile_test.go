@@ -206,4 +206,3 @@ func TestUpdateCoopProfile(t *testing.T) {
 		}
 	})
 }
-

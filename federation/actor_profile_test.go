@@ -148,4 +148,3 @@ func TestActorImages(t *testing.T) {
 		checkGolden(t, "organization.golden.json", body)
 	})
 }
-
