@@ -128,7 +128,7 @@ func CheckImage(slot ImageSlot, data []byte) (Media, error) {
 	case len(data) == 0:
 		return Media{}, &ProfileError{field, "the file is empty"}
 	case int64(len(data)) > max:
-		return Media{}, &ProfileError{field, fmt.Sprintf("the file is %s, more than the %s allowed", sizeText(int64(len(data))), sizeText(max))}
+		return Media{}, &ProfileError{field, fmt.Sprintf("the file is larger than the %s allowed", sizeText(max))}
 	}
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
 	f, known := imageFormats[format]
@@ -145,16 +145,8 @@ func CheckImage(slot ImageSlot, data []byte) (Media, error) {
 	}, nil
 }
 
-// sizeText writes a byte count for people: "2 MiB", "1.5 MiB", "300 KiB".
-func sizeText(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return strings.TrimSuffix(fmt.Sprintf("%.1f", float64(n)/(1<<20)), ".0") + " MiB"
-	case n >= 1<<10:
-		return fmt.Sprintf("%d KiB", (n+1<<10-1)>>10)
-	}
-	return fmt.Sprintf("%d bytes", n)
-}
+// sizeText writes a limit for people: "2 MiB".
+func sizeText(n int64) string { return fmt.Sprintf("%d MiB", n>>20) }
 
 // ProfileChange is what an admin changes in the co-op's profile; a nil
 // field is left as it is. An image is the file's bytes as uploaded.

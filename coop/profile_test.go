@@ -68,7 +68,7 @@ func TestCheckImage(t *testing.T) {
 		{"a WebP", coop.AvatarSlot, webpLossless, "image/webp", 1, 1, ""},
 		{"text is not an image", coop.AvatarSlot, []byte("<svg xmlns='http://www.w3.org/2000/svg'/>"), "", 0, 0, "not a PNG, JPEG, GIF or WebP image"},
 		{"an empty file", coop.AvatarSlot, []byte{}, "", 0, 0, "empty"},
-		{"an avatar over 2 MiB", coop.AvatarSlot, big, "", 0, 0, "more than the 2 MiB allowed"},
+		{"an avatar over 2 MiB", coop.AvatarSlot, big, "", 0, 0, "larger than the 2 MiB allowed"},
 		{"a header may be over 2 MiB", coop.HeaderSlot, big, "image/png", 2, 2, ""},
 		{"too many pixels", coop.HeaderSlot, wide, "", 0, 0, "5000×1 pixels"},
 	}
