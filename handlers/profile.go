@@ -60,7 +60,7 @@ func (a *app) profilePage(r *http.Request) (profilePage, error) {
 		return profilePage{}, err
 	}
 	p := profilePage{Page: a.basePage(ctx, "The co-op's profile"), Coop: c, Errors: map[string]string{},
-		MaxAvatar: "2 MiB", MaxHeader: "4 MiB", MaxSide: coop.MaxImageSide, MaxName: coop.MaxCoopName, MaxSummary: coop.MaxCoopSummary}
+		MaxAvatar: "2\u00a0MiB", MaxHeader: "4\u00a0MiB", MaxSide: coop.MaxImageSide, MaxName: coop.MaxCoopName, MaxSummary: coop.MaxCoopSummary}
 	p.AvatarURL, p.HeaderURL = a.imageURL(c.Avatar), a.imageURL(c.Header)
 	p.In.Name, p.In.Summary = c.Name, c.Summary
 	return p, nil

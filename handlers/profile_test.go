@@ -131,7 +131,7 @@ func TestProfilePage(t *testing.T) {
 	resp, page := ada.do("GET", "/admin/profile", nil)
 	mustContain(t, "form", resp.StatusCode, http.StatusOK, page,
 		`enctype="multipart/form-data"`, `value="Example Co-op"`, `<label for="avatar">`, `<label for="header">`,
-		"at most 2 MiB and 4096×4096 pixels", "at most 4 MiB and 4096×4096 pixels", "No avatar yet.")
+		"at most 2\u00a0MiB and 4096×4096 pixels", "at most 4\u00a0MiB and 4096×4096 pixels", "No avatar yet.")
 	csrf := csrfOf(t, page)
 
 	t.Run("a post without the form's token is refused", func(t *testing.T) {
