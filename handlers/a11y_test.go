@@ -54,6 +54,19 @@ func TestAccessibility(t *testing.T) {
 	if err := f.svc.ChangePassword(admin, "alice", oneTime, "alice-correct-horse"); err != nil {
 		t.Fatal(err)
 	}
+	if _, _, err := f.svc.AddMember(admin, coop.NewMember{Handle: "ada", DisplayName: "Ada", Role: coop.RoleAdmin}); err != nil {
+		t.Fatal(err)
+	}
+	if oneTime, err = f.svc.ResetPassword(admin, "ada"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.ChangePassword(admin, "ada", oneTime, "ada-correct-horse"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.UpdateCoopProfile(admin, coop.ProfileChange{Avatar: pngImage(t, 32, 32), Header: pngImage(t, 90, 30)}); err != nil {
+		t.Fatal(err)
+	}
+	adminPages := []string{"/admin/profile"}
 	visitorPages := []string{"/", "/signin", "/projects", "/projects?tag=go", "/@alice", "/@tool", "/proposals", "/proposals/1", "/decisions", "/decisions/0", "/decisions/verify"}
 	memberPages := []string{"/", "/account", "/account/password", "/proposals/new", "/proposals/1",
 		"/projects/tool/contributions", "/projects/tool/payouts"}
@@ -98,6 +111,24 @@ func TestAccessibility(t *testing.T) {
 		}
 		for _, p := range memberPages {
 			audit("alice", p)
+		}
+		err = chromedp.Do(ctx,
+			chromedp.Click(chromedp.CSS(`form[action="/signout"] button`)),
+			chromedp.WaitVisible(chromedp.CSS(`nav.account a[href="/signin"]`)),
+			chromedp.Navigate(base+"/signin"),
+			chromedp.WaitVisible(chromedp.ID("handle")),
+			chromedp.SendKeys(chromedp.ID("handle"), "ada"),
+			chromedp.SendKeys(chromedp.ID("password"), "ada-correct-horse\r"),
+			chromedp.WaitVisible(chromedp.CSS("nav.account strong")),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range adminPages {
+			audit("ada", p)
+			if h1, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("h1"))); err != nil || strings.Contains(h1, "Forbidden") {
+				t.Fatalf("%s as an admin: %q, %v", p, h1, err)
+			}
 		}
 	}
 }
