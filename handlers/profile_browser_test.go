@@ -42,8 +42,9 @@ func logoImage(t *testing.T, w, h int) []byte {
 	return b.Bytes()
 }
 
-// TestBrowserProfileUpload: an admin chooses an avatar and a header in
-// the profile form, saves, and sees them on the home page (loaded from
+// TestBrowserProfileUpload: an admin chooses a text file as the header
+// and is told why it was refused, next to the field; then chooses an
+// avatar and a header in the profile form, saves, and sees them on the home page (loaded from
 // /media), with the federation's co-ops; at 360 and 1280 px, with
 // screenshots.
 func TestBrowserProfileUpload(t *testing.T) {
@@ -54,6 +55,10 @@ func TestBrowserProfileUpload(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(headerFile, logoImage(t, 1200, 400), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	notImage := filepath.Join(dir, "banner.png")
+	if err := os.WriteFile(notImage, []byte("a banner, in words"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	for _, width := range []int{360, 1280} {
@@ -100,6 +105,11 @@ func TestBrowserProfileUpload(t *testing.T) {
 				chromedp.SendKeys(chromedp.ID("password"), "ada-correct-horse\r"),
 				chromedp.WaitVisible(chromedp.ID("avatar")),
 				screenshot(t, "admin-profile-empty-"+w),
+				// A text file chosen as the header: refused by its content.
+				chromedp.SetUploadFiles(chromedp.ID("header"), []string{notImage}),
+				chromedp.Click(chromedp.CSS(`form[action="/admin/profile"] button[type=submit]`)),
+				chromedp.WaitVisible(chromedp.ID("header-error")),
+				screenshot(t, "admin-profile-error-"+w),
 				chromedp.SetUploadFiles(chromedp.ID("avatar"), []string{avatarFile}),
 				chromedp.SetUploadFiles(chromedp.ID("header"), []string{headerFile}),
 				chromedp.Click(chromedp.CSS(`form[action="/admin/profile"] button[type=submit]`)),
