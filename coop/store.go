@@ -106,6 +106,11 @@ type Reader interface {
 	// WitnessKey returns the node's witness key; ErrNotFound before one
 	// is made.
 	WitnessKey(ctx context.Context) (WitnessKey, error)
+	// ActorImages returns a local actor's avatar and header (nil when it
+	// has none).
+	ActorImages(ctx context.Context, actorID int64) (ActorImages, error)
+	// Media finds a stored image by the hex SHA-256 of its bytes.
+	Media(ctx context.Context, sha256 string) (Media, error)
 }
 
 // Tx is a write transaction.
@@ -207,6 +212,14 @@ type Tx interface {
 	SaveCosignature(ctx context.Context, logID, size int64, witness, line string, at time.Time) error
 	// SetLogFloor records the largest size a witness holds of a log.
 	SetLogFloor(ctx context.Context, logID, floor int64, witness string) error
+
+	// PutMedia stores an image; one stored already (the same hash) is
+	// left as it is.
+	PutMedia(ctx context.Context, m Media, at time.Time) error
+	// SetActorImage sets a local actor's avatar or header to the stored
+	// image sha256, or removes it when sha256 is "". An image no actor
+	// shows any more is deleted. It does not move the actor's revision.
+	SetActorImage(ctx context.Context, actorID int64, slot ImageSlot, sha256 string) error
 
 	// BumpRevision moves an actor's revision on, for a change to what it
 	// publishes that lives outside its own row (its federation list).

@@ -1,9 +1,11 @@
 package federation
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -153,6 +155,9 @@ func (s *Server) render(ctx context.Context, a coop.Actor) (*rendered, error) {
 		}
 		body, err = actorDocument(s.site, a, nil, dl)
 	}
+	if err == nil && !a.Removed() {
+		body, err = withImages(ctx, s.store, s.site, a, body)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -229,4 +234,34 @@ func decisionLogOf(ctx context.Context, r coop.Reader, site coop.Site) (*coop.Lo
 		return nil, err
 	}
 	return &coop.LogInfo{Origin: l.Origin, URL: site.LogURL(), Key: l.VKey, WitnessKey: w.VKey}, nil
+}
+
+// withImages adds a live actor's avatar and header to its document, as
+// the ActivityStreams properties Mastodon reads for them: `icon` (the
+// avatar) and `image` (the header), each one Image object with a `url`
+// string and a `mediaType`, as Mastodon's own actor serializer writes
+// them. Mastodon's ProcessAccountService takes the url of the first of
+// each property's values and, on every Update or refetch, clears the
+// avatar or header when the property is absent: so an image removed is
+// an image left out. A document without images is returned as it is.
+func withImages(ctx context.Context, r coop.Reader, site coop.Site, a coop.Actor, doc []byte) ([]byte, error) {
+	imgs, err := r.ActorImages(ctx, a.ID)
+	if err != nil {
+		return nil, err
+	}
+	if imgs.Avatar == nil && imgs.Header == nil {
+		return doc, nil
+	}
+	var m map[string]any
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	dec.UseNumber()
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("federation: images of actor %q: %w", a.Handle, err)
+	}
+	for prop, img := range map[string]*coop.Image{"icon": imgs.Avatar, "image": imgs.Header} {
+		if img != nil {
+			m[prop] = map[string]any{"type": "Image", "mediaType": img.MediaType, "url": site.MediaURL(*img)}
+		}
+	}
+	return marshalDocument(m)
 }

@@ -210,6 +210,9 @@ func (p *Publisher) PublishActorUpdate(ctx context.Context, tx coop.Tx, a coop.A
 		}
 	}
 	doc, err := actorDocument(p.site, a, proj, dl)
+	if err == nil {
+		doc, err = withImages(ctx, tx, p.site, a, doc) // as served (actor.go)
+	}
 	if err != nil {
 		return err
 	}

@@ -62,10 +62,14 @@ func TestAccessibility(t *testing.T) {
 	}
 	// A report to show on /admin/reports.
 	reportsFixture(t, f)
+	// The co-op's images, so that the home page's are audited too.
+	if _, err := f.svc.UpdateCoopProfile(admin, coop.ProfileChange{Avatar: pngImage(t, 32, 32), Header: pngImage(t, 90, 30)}); err != nil {
+		t.Fatal(err)
+	}
 	visitorPages := []string{"/", "/signin", "/projects", "/projects?tag=go", "/@alice", "/@tool", "/proposals", "/proposals/1", "/decisions", "/decisions/0", "/decisions/verify"}
 	memberPages := []string{"/", "/account", "/account/password", "/proposals/new", "/proposals/1",
 		"/projects/tool/contributions", "/projects/tool/payouts", "/projects/new", "/projects/tool/edit"}
-	adminPages := []string{"/admin", "/admin/members", "/admin/members/alice/remove", "/admin/reports"}
+	adminPages := []string{"/admin", "/admin/members", "/admin/members/alice/remove", "/admin/reports", "/admin/profile"}
 	for _, width := range []int{1280, 360} {
 		ctx := browse(t, width)
 		audit := func(who, path string) {
@@ -110,6 +114,9 @@ func TestAccessibility(t *testing.T) {
 		}
 		for _, p := range adminPages {
 			audit("admin alice", p)
+			if h1, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("h1"))); err != nil || strings.Contains(h1, "Forbidden") {
+				t.Fatalf("%s as an admin: %q, %v", p, h1, err)
+			}
 		}
 	}
 }

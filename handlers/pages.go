@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/coopfed/coopfed/coop"
@@ -16,7 +17,7 @@ import (
 // pageNames are the templates in templates/, each rendered inside layout;
 // the templates partial-*.html define parts that several pages share.
 var pageNames = []string{"home", "actor", "error", "proposal", "signin", "password", "decisions", "decision", "verify", "account",
-	"proposals", "proposalnew", "contributions", "payouts", "payout", "projects", "projectnew", "projectedit", "admin", "adminmembers", "adminreports"}
+	"proposals", "proposalnew", "contributions", "payouts", "payout", "projects", "projectnew", "projectedit", "admin", "adminmembers", "adminreports", "adminprofile"}
 
 func parsePages() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{"paragraphs": paragraphs, "markdown": markdown, "optionLabel": optionLabel}
@@ -132,6 +133,17 @@ type homePage struct {
 	// vote; Decided the latest closed proposals and what they decided.
 	MyVote  []proposalItem
 	Decided []decidedItem
+	// The co-op's avatar and header ("" for none) and the co-ops of its
+	// federation (public: its coop:federation collection lists them).
+	AvatarURL, HeaderURL string
+	Header               *coop.Image
+	Federation           []peerLink
+}
+
+// peerLink is a co-op of the federation as the home page lists it: its
+// host, linking to its Organization actor.
+type peerLink struct {
+	Host, URL string
 }
 
 // decidedItem is a closed proposal and its outcome in words.
@@ -146,7 +158,13 @@ const recentDecisions = 5
 
 func (a *app) home(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	c, err := a.svc.Coop(ctx)
+	prof, err := a.svc.CoopProfile(ctx)
+	if err != nil {
+		a.serveError(w, r, err)
+		return
+	}
+	c := prof.Actor
+	peers, err := a.svc.Peers(ctx)
 	if err != nil {
 		a.serveError(w, r, err)
 		return
@@ -161,7 +179,15 @@ func (a *app) home(w http.ResponseWriter, r *http.Request) {
 		a.serveError(w, r, err)
 		return
 	}
-	p := homePage{Page: a.basePage(ctx, c.Name), Coop: c, ActorID: a.site.ActorID(c.Handle)}
+	p := homePage{Page: a.basePage(ctx, c.Name), Coop: c, ActorID: a.site.ActorID(c.Handle),
+		AvatarURL: a.imageURL(prof.Avatar), HeaderURL: a.imageURL(prof.Header), Header: prof.Header}
+	for _, peer := range peers {
+		host := peer.Actor
+		if u, err := url.Parse(peer.Actor); err == nil && u.Host != "" {
+			host = u.Host
+		}
+		p.Federation = append(p.Federation, peerLink{Host: host, URL: peer.Actor})
+	}
 	for _, m := range members {
 		p.Members = append(p.Members, a.link(m.Actor))
 	}

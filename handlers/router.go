@@ -79,6 +79,7 @@ func New(d Deps) (http.Handler, error) {
 	a.projectFormRoutes(r)
 	a.projectRoutes(r)
 	a.reportRoutes(r)
+	a.profileRoutes(r)
 	r.HandleFunc("/healthz", a.health).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/", a.home).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/@{handle}", a.actor).Methods(http.MethodGet, http.MethodHead)

@@ -64,6 +64,7 @@ func init() {
 		{"serve", "run the node", runServe},
 		{"member", "add, list, remove members, reset a password", runMember},
 		{"project", "add, list, change and remove projects", runProject},
+		{"coop", "show and change the co-op's profile: name, summary, avatar, header", runCoop},
 		{"post", "post as a local actor, to its followers or as a direct message", runPost},
 		{"follow", "make a local actor follow a remote account", runFollow},
 		{"unfollow", "undo a follow", runUnfollow},
