@@ -94,14 +94,23 @@ func (s *Service) Notifications(ctx context.Context) (Notifications, error) {
 }
 
 // MarkNotificationsRead marks every notification of the principal member
-// read, up to now: a later one is unread again.
+// read: up to now, or to the newest one when it is later (a remote
+// server's clock ahead of ours), so that all those shown are read and
+// only a later one is unread again.
 func (s *Service) MarkNotificationsRead(ctx context.Context) error {
-	m, _, err := s.notifiedMember(ctx)
+	m, pr, err := s.notifiedMember(ctx)
 	if err != nil {
 		return fmt.Errorf("coop: mark notifications read: %w", err)
 	}
-	now := s.now()
-	err = s.Store.Update(ctx, func(tx Tx) error { return tx.SetNotificationsRead(ctx, m.ID, now) })
+	until := s.now()
+	items, err := s.notifications(ctx, m, pr)
+	if err != nil {
+		return fmt.Errorf("coop: mark notifications read: %w", err)
+	}
+	if len(items) > 0 && items[0].At.After(until) {
+		until = items[0].At
+	}
+	err = s.Store.Update(ctx, func(tx Tx) error { return tx.SetNotificationsRead(ctx, m.ID, until) })
 	if err != nil {
 		return fmt.Errorf("coop: mark notifications read: %w", err)
 	}

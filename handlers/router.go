@@ -82,6 +82,7 @@ func New(d Deps) (http.Handler, error) {
 	r.HandleFunc("/@{handle}", a.actor).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/users/{handle}", a.actor).Methods(http.MethodGet, http.MethodHead)
 	a.proposalRoutes(r)
+	a.discussionRoutes(r)
 	r.HandleFunc("/signin", a.signInForm).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/signin", a.signIn).Methods(http.MethodPost)
 	r.HandleFunc("/signout", a.signOut).Methods(http.MethodPost)
