@@ -56,7 +56,7 @@ func TestAccessibility(t *testing.T) {
 	}
 	visitorPages := []string{"/", "/signin", "/projects", "/projects?tag=go", "/@alice", "/@tool", "/proposals", "/proposals/1", "/decisions", "/decisions/0", "/decisions/verify"}
 	memberPages := []string{"/", "/account", "/account/password", "/proposals/new", "/proposals/1",
-		"/projects/tool/contributions", "/projects/tool/payouts"}
+		"/projects/tool/contributions", "/projects/tool/payouts", "/account/notifications"}
 	for _, width := range []int{1280, 360} {
 		ctx := browse(t, width)
 		audit := func(who, path string) {

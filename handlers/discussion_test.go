@@ -52,6 +52,9 @@ func receiveFixture(t *testing.T, f fixture, file, name string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The capture's node is https://coop.example: the fixture's node may
+	// be served elsewhere (the browser tests').
+	body = []byte(strings.ReplaceAll(string(body), "https://coop.example/", f.svc.Site.URL("/")))
 	var act struct {
 		ID     string `json:"id"`
 		Actor  string `json:"actor"`
