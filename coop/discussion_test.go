@@ -38,7 +38,10 @@ func remoteReply(t *testing.T, s *coop.Service, n store.ReceivedNote, username, 
 			Name: name, Inbox: n.ActorURI + "/inbox", Host: host, FetchedAt: n.ReceivedAt}); err != nil {
 			return err
 		}
-		n.ActivityID, n.RecipientIDs, n.Raw = n.ObjectID+"/activity", []int64{c.ID}, []byte(`{}`)
+		n.ActivityID, n.RecipientIDs = n.ObjectID+"/activity", []int64{c.ID}
+		if n.Raw == nil {
+			n.Raw = []byte(`{"to":["https://www.w3.org/ns/activitystreams#Public"],"cc":["` + n.ActorURI + `/followers"]}`)
+		}
 		_, err := st.InsertReceivedNote(ctx, n)
 		return err
 	})
@@ -60,7 +63,8 @@ func TestProposalDiscussion(t *testing.T) {
 	uri := s.Site.ProposalURL(p.Num)
 	at := c.now()
 	// A GoToSocial reply (its shape: statuses/ULID ids, content with a
-	// mention), a vote, a direct message, a reply to the other proposal.
+	// mention), a vote, a direct message, a followers-only reply, a reply
+	// to the other proposal: only the first is part of the discussion.
 	remoteReply(t, s, store.ReceivedNote{ObjectID: "https://gts.example/users/zed/statuses/01A", ActorURI: "https://gts.example/users/zed",
 		Content: `<p>We should, <a href="https://gts.example/tags/agpl">#agpl</a></p>`, InReplyTo: uri,
 		Published: at.Add(time.Minute), ReceivedAt: at.Add(time.Minute)}, "zed", "Zed Z")
@@ -68,6 +72,9 @@ func TestProposalDiscussion(t *testing.T) {
 		Name: "yes", InReplyTo: uri, Published: at.Add(2 * time.Minute), ReceivedAt: at.Add(2 * time.Minute)}, "zed", "Zed Z")
 	remoteReply(t, s, store.ReceivedNote{ObjectID: "https://gts.example/users/zed/statuses/01C", ActorURI: "https://gts.example/users/zed",
 		Content: "<p>psst</p>", InReplyTo: uri, Direct: true, Published: at.Add(3 * time.Minute), ReceivedAt: at.Add(3 * time.Minute)}, "zed", "Zed Z")
+	remoteReply(t, s, store.ReceivedNote{ObjectID: "https://gts.example/users/zed/statuses/01D", ActorURI: "https://gts.example/users/zed",
+		Content: "<p>for my followers</p>", InReplyTo: uri, Raw: []byte(`{"to":["https://gts.example/users/zed/followers"]}`),
+		Published: at.Add(3 * time.Minute), ReceivedAt: at.Add(3 * time.Minute)}, "zed", "Zed Z")
 	remoteReply(t, s, store.ReceivedNote{ObjectID: "https://fedify.example/notes/9", ActorURI: "https://fedify.example/users/ann",
 		Content: "<p>elsewhere</p>", InReplyTo: s.Site.ProposalURL(other.Num), Published: at.Add(4 * time.Minute), ReceivedAt: at.Add(4 * time.Minute)}, "ann", "")
 

@@ -96,7 +96,7 @@ func storeNote(t *testing.T, f fixture, n store.ReceivedNote, name string) {
 			n.ActivityID = n.ObjectID + "/activity"
 		}
 		if n.Raw == nil {
-			n.Raw = []byte(`{}`)
+			n.Raw = []byte(`{"to":"https://www.w3.org/ns/activitystreams#Public"}`)
 		}
 		n.RecipientIDs = []int64{c.ID}
 		_, err := tx.InsertReceivedNote(context.Background(), n)

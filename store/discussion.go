@@ -14,22 +14,23 @@ import (
 
 // Discussion implements coop.Reader: the thread under uri, walked down
 // through in_reply_to (UNION drops a Note met twice, so a cycle ends).
-// Poll votes (a name and no content) and direct messages are no part of
-// it.
+// Only public Notes are part of it (public or unlisted: the Public
+// collection among their addressees, which received_notes keeps only in
+// the Note as received): not poll votes (a name and no content), direct
+// messages nor followers-only posts.
 func (r reader) Discussion(ctx context.Context, uri string) ([]coop.DiscussionNote, error) {
 	rows, err := r.q.QueryContext(ctx, `WITH RECURSIVE thread(id) AS (
 			SELECT ?1
 			UNION
 			SELECT n.object_id FROM received_notes n JOIN thread t ON n.in_reply_to = t.id
-				WHERE n.direct = 0 AND NOT (n.name <> '' AND n.content = '')
+				WHERE `+publicNote+`
 			UNION
 			SELECT l.note_id FROM local_replies l JOIN thread t ON l.in_reply_to = t.id
 		)
 		SELECT 0, n.object_id, n.in_reply_to, n.actor_uri, coalesce(ra.preferred_username, ''), coalesce(ra.name, ''),
 			coalesce(ra.host, ''), n.content, coalesce(n.published, n.received_at) AS at
 		FROM received_notes n LEFT JOIN remote_actors ra ON ra.uri = n.actor_uri
-		WHERE n.object_id IN (SELECT id FROM thread WHERE id <> ?1)
-			AND n.direct = 0 AND NOT (n.name <> '' AND n.content = '')
+		WHERE n.object_id IN (SELECT id FROM thread WHERE id <> ?1) AND `+publicNote+`
 		UNION ALL
 		SELECT 1, l.note_id, l.in_reply_to, '', a.handle, a.name, '', l.text, l.published AS at
 		FROM local_replies l JOIN actors a ON a.id = l.author_id
@@ -63,6 +64,13 @@ func (r reader) Discussion(ctx context.Context, uri string) ([]coop.DiscussionNo
 	}
 	return out, rows.Err()
 }
+
+// publicNote is the condition on received_notes n of a public Note with
+// content: addressed to the Public collection (in full, or compacted as
+// "as:Public" or "Public"), not direct, not a poll vote.
+const publicNote = `n.direct = 0 AND NOT (n.name <> '' AND n.content = '')
+	AND (instr(n.raw, 'https://www.w3.org/ns/activitystreams#Public') > 0 OR instr(n.raw, '"as:Public"') > 0
+		OR instr(n.raw, '"Public"') > 0)`
 
 // InsertLocalReply implements coop.Tx; a reply recorded already is left
 // as it is.
