@@ -14,7 +14,9 @@ import (
 // "My account" (issue 9): link an account on another server (a code to
 // send the co-op's actor by direct message, then a confirmation), the
 // links pending and made, the member's data as a JSON download, and a
-// link to the password page. Routes in weblogRoutes (decisions.go).
+// link to the password page, the count of unread notifications, and the
+// member's commit addresses. Routes in weblogRoutes (decisions.go); the
+// commit addresses' in discussionRoutes (discussion.go).
 
 type accountPage struct {
 	Page
