@@ -506,7 +506,7 @@ func (s *Service) ListContributions(ctx context.Context, f ContributionFilter) (
 }
 
 // AddAlias adds an address under which a member's commits are matched:
-// the member themself or the operator. The address goes in the log as a
+// the member themself or an admin (aliases.go). The address goes in the log as a
 // commitment.
 func (s *Service) AddAlias(ctx context.Context, handle, email string) error {
 	pr, ok := PrincipalFrom(ctx)
@@ -518,16 +518,19 @@ func (s *Service) AddAlias(ctx context.Context, handle, email string) error {
 		return fmt.Errorf("coop: alias: %w: %q is not an email address", ErrInvalidInput, email)
 	}
 	email = strings.ToLower(addr.Address)
-	if pr.ID != AdminPrincipal && pr.ID != s.Site.ActorID(handle) {
-		return fmt.Errorf("coop: alias: %w: a member adds their own addresses (or the operator)", ErrNotAllowed)
-	}
 	err = s.Store.Update(ctx, func(tx Tx) error {
+		if err := s.mayManageAliases(ctx, tx, pr, handle); err != nil {
+			return err
+		}
 		m, err := liveMember(ctx, tx, handle)
 		if err != nil {
 			return err
 		}
 		if m.Email != "" && strings.EqualFold(m.Email, email) {
 			return fmt.Errorf("%w: %s is already %s's address", ErrInvalidInput, email, handle)
+		}
+		if err := aliasTaken(ctx, tx, m, email); err != nil {
+			return err
 		}
 		if err := tx.InsertAlias(ctx, m.ID, email, s.now()); err != nil {
 			return err

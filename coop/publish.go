@@ -26,10 +26,13 @@ type Recipient struct {
 
 // Post is a post by a local actor, as the Publisher records and sends it.
 type Post struct {
-	Author    Actor
-	Text      string
-	To        []Recipient // mentioned; for a direct message, the only audience
-	Direct    bool
+	Author Actor
+	Text   string
+	To     []Recipient // mentioned; for a direct message, the only audience
+	Direct bool
+	// InReplyTo is the object the post replies to (a proposal's
+	// Question), "" for none.
+	InReplyTo string
 	Published time.Time
 	Serial    string // unique, for the ids of the Note and its Create
 }
@@ -45,6 +48,7 @@ type Publisher interface {
 	Recipient(ctx context.Context, accountOrURL string) (Recipient, error)
 	// PublishPost records p in its author's outbox and queues its
 	// delivery to the author's followers (unless direct) and to p.To.
+	// It returns the id of the Create: its Note's id + "/activity".
 	PublishPost(ctx context.Context, tx Tx, p Post) (activityID string, err error)
 	// PublishFollow records and queues a Follow of target by follower.
 	PublishFollow(ctx context.Context, tx Tx, follower Actor, target Recipient, at time.Time) (followID string, err error)
@@ -145,6 +149,9 @@ type NewPost struct {
 	Text         string
 	To           []string // @name@host accounts or actor URLs to mention
 	Direct       bool     // only To see it
+	// InReplyTo is the object the post replies to; a public reply is
+	// recorded for the discussion of what it replies to.
+	InReplyTo string
 }
 
 // liveActor finds a live local actor of any kind.
@@ -178,7 +185,7 @@ func (s *Service) Post(ctx context.Context, n NewPost) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	p := Post{Author: author, Text: text, Direct: n.Direct, Published: s.now()}
+	p := Post{Author: author, Text: text, Direct: n.Direct, InReplyTo: n.InReplyTo, Published: s.now()}
 	for _, to := range n.To {
 		r, err := s.Publisher.Recipient(ctx, to)
 		if err != nil {
@@ -193,7 +200,11 @@ func (s *Service) Post(ctx context.Context, n NewPost) (string, error) {
 	err = s.Store.Update(ctx, func(tx Tx) error {
 		var err error
 		id, err = s.Publisher.PublishPost(ctx, tx, p)
-		return err
+		if err != nil || p.InReplyTo == "" || p.Direct {
+			return err
+		}
+		return tx.InsertLocalReply(ctx, LocalReply{NoteID: noteOf(id), InReplyTo: p.InReplyTo,
+			AuthorID: author.ID, Text: text, Published: p.Published})
 	})
 	if err != nil {
 		return "", fmt.Errorf("coop: post as %q: %w", n.AuthorHandle, err)

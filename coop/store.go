@@ -42,6 +42,9 @@ type Reader interface {
 	PayoutReader
 	SessionReader
 	ReportReader
+	DiscussionReader
+	NotificationReader
+	AliasReader
 	// ActorByHandle finds a local actor of any kind, removed ones included,
 	// comparing handles without case.
 	ActorByHandle(ctx context.Context, handle string) (Actor, error)
@@ -123,6 +126,9 @@ type Tx interface {
 	PayoutWriter
 	SessionWriter
 	ReportWriter
+	DiscussionWriter
+	NotificationWriter
+	AliasWriter
 	// InsertActor stores a new actor with its private key (PKCS#8 PEM) and
 	// returns it with its ID. A handle taken by any actor, removed ones
 	// included, is ErrHandleTaken.

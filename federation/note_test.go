@@ -43,6 +43,8 @@ func TestNoteActivity(t *testing.T) {
 	}{
 		{"public post to followers", Post{Author: alice, Text: "hello", Published: at, Serial: "1"},
 			[]any{asPublic}, []any{"https://a.example/users/alice/followers"}},
+		{"public reply to a proposal", Post{Author: alice, Text: "agreed", InReplyTo: "https://a.example/proposals/1", Published: at, Serial: "3"},
+			[]any{asPublic}, []any{"https://a.example/users/alice/followers"}},
 		{"direct message to its recipient only", Post{Author: alice, Text: "psst", Direct: true, Mentions: []Mention{bob}, Published: at, Serial: "2"},
 			[]any{bob.Actor}, nil},
 	} {
@@ -66,6 +68,9 @@ func TestNoteActivity(t *testing.T) {
 				if !sameList(x["to"], tt.to) || !sameList(x["cc"], tt.cc) {
 					t.Fatalf("addressing to=%v cc=%v, want %v %v", x["to"], x["cc"], tt.to, tt.cc)
 				}
+			}
+			if got, _ := note["inReplyTo"].(string); got != tt.p.InReplyTo {
+				t.Fatalf("inReplyTo %q, want %q", got, tt.p.InReplyTo)
 			}
 			if tt.p.Direct {
 				tag, _ := note["tag"].(map[string]any)

@@ -73,7 +73,7 @@ func inboxesOf(inboxes []string, rs []coop.Recipient) []string {
 // author's outbox and to its followers and mentions; a direct message goes
 // to its recipients only and is not in the (public) outbox.
 func (p *Publisher) PublishPost(ctx context.Context, tx coop.Tx, post coop.Post) (string, error) {
-	fp := Post{Author: post.Author, Text: post.Text, Direct: post.Direct, Published: post.Published, Serial: post.Serial}
+	fp := Post{Author: post.Author, Text: post.Text, Direct: post.Direct, InReplyTo: post.InReplyTo, Published: post.Published, Serial: post.Serial}
 	for _, r := range post.To {
 		fp.Mentions = append(fp.Mentions, Mention{Actor: r.Actor, Acct: r.Acct, URL: r.URL})
 	}

@@ -68,7 +68,7 @@ func TestAccessibility(t *testing.T) {
 	}
 	visitorPages := []string{"/", "/signin", "/projects", "/projects?tag=go", "/@alice", "/@tool", "/proposals", "/proposals/1", "/decisions", "/decisions/0", "/decisions/verify"}
 	memberPages := []string{"/", "/account", "/account/password", "/proposals/new", "/proposals/1",
-		"/projects/tool/contributions", "/projects/tool/payouts", "/projects/new", "/projects/tool/edit"}
+		"/projects/tool/contributions", "/projects/tool/payouts", "/projects/new", "/projects/tool/edit", "/account/notifications"}
 	adminPages := []string{"/admin", "/admin/members", "/admin/members/alice/remove", "/admin/reports", "/admin/profile"}
 	for _, width := range []int{1280, 360} {
 		ctx := browse(t, width)

@@ -92,11 +92,21 @@ func TestAccountLinkAndData(t *testing.T) {
 			t.Fatalf("confirm without the token: %d", resp.StatusCode)
 		}
 	})
-	resp, page = b.do("POST", "/account/link-code", url.Values{"csrf": {csrf}})
+	// The form's POST makes the code and redirects (post/redirect/get):
+	// the account page shows it, the same on every reload, never in the
+	// URL, and no cache keeps the page.
+	resp, _ = b.do("POST", "/account/link-code", url.Values{"csrf": {csrf}})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/account#link-code" {
+		t.Fatalf("link code POST: %d → %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	resp, page = b.do("GET", "/account", nil)
 	m := linkCodeShown.FindStringSubmatch(page)
 	if resp.StatusCode != 200 || m == nil || !strings.Contains(page, "@coop@coop.example") || !strings.Contains(page, "direct message") ||
-		!strings.Contains(page, "12:15 UTC") {
-		t.Fatalf("link code page %d:\n%s", resp.StatusCode, page)
+		!strings.Contains(page, "12:15 UTC") || resp.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("link code page %d %v:\n%s", resp.StatusCode, resp.Header, page)
+	}
+	if _, again := b.do("GET", "/account", nil); linkCodeShown.FindStringSubmatch(again)[1] != m[1] {
+		t.Fatal("a reload showed another code")
 	}
 	t.Run("confirming before the message is refused", func(t *testing.T) {
 		resp, page := b.do("POST", "/account/links/confirm", url.Values{"csrf": {csrf}, "account": {annAccount}})

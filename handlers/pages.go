@@ -17,7 +17,7 @@ import (
 // pageNames are the templates in templates/, each rendered inside layout;
 // the templates partial-*.html define parts that several pages share.
 var pageNames = []string{"home", "actor", "error", "proposal", "signin", "password", "decisions", "decision", "verify", "account",
-	"proposals", "proposalnew", "contributions", "payouts", "payout", "projects", "projectnew", "projectedit", "admin", "adminmembers", "adminreports", "adminprofile"}
+	"proposals", "proposalnew", "contributions", "payouts", "payout", "projects", "projectnew", "projectedit", "admin", "adminmembers", "adminreports", "adminprofile", "notifications"}
 
 func parsePages() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{"paragraphs": paragraphs, "markdown": markdown, "optionLabel": optionLabel}

@@ -355,6 +355,11 @@ type proposalPage struct {
 	Notice  string
 	Chart   template.HTML
 	Rounds  []roundRow
+	// Discussion is the replies, oldest first (discussion.go);
+	// ReplyText and ReplyError a refused reply's text and reason.
+	Discussion []discussionReply
+	ReplyText  string
+	ReplyError string
 }
 
 // ballotForm is the ballot form's state: by method, the option chosen,
@@ -464,6 +469,8 @@ func (a *app) proposal(w http.ResponseWriter, r *http.Request) {
 		page.Notice = "The deadline was moved."
 	case "withdrawn":
 		page.Notice = "You withdrew this proposal."
+	case "replied":
+		page.Notice = "Your reply was published."
 	}
 	a.render(w, r, http.StatusOK, "proposal", page)
 }
@@ -493,6 +500,9 @@ func (a *app) proposalPage(r *http.Request, num int64) (proposalPage, error) {
 		}
 	}
 	p.Ballot = newBallotForm(v.Proposal, p.Me.Ballot)
+	if p.Discussion, err = a.discussion(ctx, num); err != nil {
+		return proposalPage{}, err
+	}
 	if c := v.Counts; c != nil {
 		p.Chart = outcomeChart(v.Num, v.Options, c)
 		for i, rd := range c.Rounds {

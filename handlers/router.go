@@ -86,6 +86,7 @@ func New(d Deps) (http.Handler, error) {
 	r.HandleFunc("/users/{handle}", a.actor).Methods(http.MethodGet, http.MethodHead)
 	a.proposalRoutes(r)
 	a.adminRoutes(r)
+	a.discussionRoutes(r)
 	r.HandleFunc("/signin", a.signInForm).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/signin", a.signIn).Methods(http.MethodPost)
 	r.HandleFunc("/signout", a.signOut).Methods(http.MethodPost)
