@@ -16,7 +16,8 @@ import (
 // pageNames are the templates in templates/, each rendered inside layout;
 // the templates partial-*.html define parts that several pages share.
 var pageNames = []string{"home", "actor", "error", "proposal", "signin", "password", "decisions", "decision", "verify", "account",
-	"proposals", "proposalnew", "contributions", "payouts", "payout", "projects"}
+	"proposals", "proposalnew", "contributions", "payouts", "payout", "projects",
+	"adminfederation", "adminblocks", "admindeliveries"}
 
 func parsePages() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{"paragraphs": paragraphs, "markdown": markdown, "optionLabel": optionLabel}
