@@ -43,7 +43,9 @@ func (p *peerFake) PublishUndoFollow(ctx context.Context, tx coop.Tx, follower c
 	return err
 }
 
-func (p *peerFake) PublishActorUpdate(context.Context, coop.Tx, coop.Actor, time.Time) error { return nil }
+func (p *peerFake) PublishActorUpdate(context.Context, coop.Tx, coop.Actor, time.Time) error {
+	return nil
+}
 
 // withAdmin adds the admin member ada to the fixture and a publisher
 // that knows the co-ops of b.example and c.example and the person
