@@ -54,6 +54,24 @@ func TestAccessibility(t *testing.T) {
 	if err := f.svc.ChangePassword(admin, "alice", oneTime, "alice-correct-horse"); err != nil {
 		t.Fatal(err)
 	}
+	// An admin, a co-op of the federation, a block and the delivery
+	// queue's states, for the admin's pages.
+	withAdmin(t, f)
+	queueFixture(t, f)
+	if _, err := f.svc.AddPeer(admin, "@coop@b.example", "ada"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (&coop.Blocks{Store: f.db}).Add(admin, "ada", "spam.example", "Spam"); err != nil {
+		t.Fatal(err)
+	}
+	oneTime, err = f.svc.ResetPassword(admin, "ada")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.ChangePassword(admin, "ada", oneTime, "ada-correct-horse"); err != nil {
+		t.Fatal(err)
+	}
+	adminPages := []string{"/admin/federation", "/admin/blocks?target=@bob@b.example", "/admin/deliveries", "/admin/deliveries?state=dead"}
 	visitorPages := []string{"/", "/signin", "/projects", "/projects?tag=go", "/@alice", "/@tool", "/proposals", "/proposals/1", "/decisions", "/decisions/0", "/decisions/verify"}
 	memberPages := []string{"/", "/account", "/account/password", "/proposals/new", "/proposals/1",
 		"/projects/tool/contributions", "/projects/tool/payouts"}
@@ -98,6 +116,19 @@ func TestAccessibility(t *testing.T) {
 		}
 		for _, p := range memberPages {
 			audit("alice", p)
+		}
+		err = chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`form[action="/signout"] button`)), chromedp.WaitVisible(chromedp.CSS(`a[href="/signin"]`)),
+			chromedp.Navigate(base+"/signin"),
+			chromedp.WaitVisible(chromedp.ID("handle")),
+			chromedp.SendKeys(chromedp.ID("handle"), "ada"),
+			chromedp.SendKeys(chromedp.ID("password"), "ada-correct-horse\r"),
+			chromedp.WaitVisible(chromedp.CSS("nav.account strong")),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range adminPages {
+			audit("ada (admin)", p)
 		}
 	}
 }

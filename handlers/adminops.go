@@ -315,6 +315,7 @@ type adminDeliveriesPage struct {
 	Tabs   []stateTab
 	State  string // "" for every state
 	Label  string // the state listed, in words
+	Title  string // the list's heading
 	Rows   []deliveryRow
 	Total  int // deliveries in the state listed
 	Dead   int
@@ -356,6 +357,8 @@ func (a *app) adminDeliveries(w http.ResponseWriter, r *http.Request) {
 			p.Label, p.Total = stateLabels[s], queue.Counts[s]
 		}
 	}
+	p.Title = map[coop.DeliveryState]string{"": "All deliveries", coop.DeliveryQueued: "Queued deliveries",
+		coop.DeliveryInFlight: "Deliveries in flight", coop.DeliveryDone: "Done deliveries", coop.DeliveryDead: "Dead deliveries"}[state]
 	for _, d := range queue.Rows {
 		failing := d.State == coop.DeliveryQueued && d.Attempts > 0
 		row := deliveryRow{Delivery: d, Host: hostOf(d.Inbox), StateText: stateLabels[d.State], Last: lastOutcome(d),

@@ -343,7 +343,7 @@ func TestAdminDeliveriesPage(t *testing.T) {
 		"<strong>dead.example</strong>", "<code>https://coop.example/notes/1</code>", "HTTP 410: gone for good",
 		"<strong>slow.example</strong>", "failing", "HTTP 503: busy", "2026-11-25 13:00 UTC",
 		"<strong>fine.example</strong>", "<strong>later.example</strong>",
-		"Retry all 1 dead", `aria-label="Retry delivery `+dead+` to dead.example"`, "Retry now")
+		"Retry all 1 dead", `aria-label="Retry: delivery `+dead+` to dead.example"`, `aria-label="Retry now: delivery `, "Retry now")
 	if strings.Contains(page, fmt.Sprintf(`action="/admin/deliveries/%d/retry"`, ids[2])) {
 		t.Errorf("a done delivery has a retry button:\n%s", page)
 	}
