@@ -69,6 +69,21 @@ func TestBrowserAdminOps(t *testing.T) {
 				t.Fatalf("the list %q, %v", listed, err)
 			}
 
+			// A name that is no domain is refused next to the field, the
+			// input kept.
+			err = chromedp.Do(ctx,
+				chromedp.SendKeys(chromedp.ID("target"), "bad name.example"),
+				chromedp.Click(chromedp.CSS(`form[action="/admin/blocks"] button[type=submit]`)),
+				chromedp.WaitVisible(chromedp.ID("target-error")),
+				screenshot(t, "admin-blocks-error-"+w),
+			)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if bs := blockList(t, f); len(bs) != 1 {
+				t.Fatalf("blocks: %+v", bs)
+			}
+
 			// Admit a co-op; the remove form waits behind its summary.
 			err = chromedp.Do(ctx,
 				chromedp.Navigate(base+"/admin/federation"),
