@@ -80,6 +80,33 @@ type Blocks struct {
 	Store    BlockStore
 	Resolver Resolver
 	Clock    func() time.Time
+	// Admin checks that the context's principal may take admin actions:
+	// Service.RequireAdmin, so that a page and the command line go by the
+	// one rule of admin.go. Without it only the operator at the command
+	// line (AdminPrincipal) may use the blocks: a Blocks wired without
+	// the check refuses the web's members rather than admitting them all.
+	Admin func(ctx context.Context) error
+}
+
+// RequireAdmin returns an error wrapping ErrNotAllowed unless the
+// context's principal is the operator or a live admin member
+// (ErrNoPrincipal when there is none): the admin rule, for the use cases
+// that keep their own store, such as Blocks.
+func (s *Service) RequireAdmin(ctx context.Context) error { return s.requireAdmin(ctx, s.Store) }
+
+// requireAdmin applies b.Admin, or without it admits the operator only.
+func (b *Blocks) requireAdmin(ctx context.Context) error {
+	if b.Admin != nil {
+		return b.Admin(ctx)
+	}
+	pr, ok := PrincipalFrom(ctx)
+	switch {
+	case !ok:
+		return ErrNoPrincipal
+	case pr.ID != AdminPrincipal:
+		return fmt.Errorf("%w: only an admin of the co-op may do this", ErrNotAllowed)
+	}
+	return nil
 }
 
 // BlockResult is what adding a block ended.
@@ -96,6 +123,9 @@ const DeliveryBlockedReason = "blocked"
 // or an actor URL — on behalf of principal by, and in the same transaction
 // removes the follows with it and marks dead the deliveries queued to it.
 func (b *Blocks) Add(ctx context.Context, by, target, reason string) (BlockResult, error) {
+	if err := b.requireAdmin(ctx); err != nil {
+		return BlockResult{}, fmt.Errorf("coop: block %q: %w", target, err)
+	}
 	if strings.TrimSpace(by) == "" {
 		return BlockResult{}, fmt.Errorf("%w: a block needs the principal who adds it", ErrInvalidInput)
 	}
@@ -136,6 +166,9 @@ func (b *Blocks) Add(ctx context.Context, by, target, reason string) (BlockResul
 // Remove lifts the block of target, given as for Add (an account as
 // @name@host is looked up again).
 func (b *Blocks) Remove(ctx context.Context, target string) (Block, error) {
+	if err := b.requireAdmin(ctx); err != nil {
+		return Block{}, fmt.Errorf("coop: unblock %q: %w", target, err)
+	}
 	kind, norm, err := b.parseTarget(ctx, target)
 	if err != nil {
 		return Block{}, fmt.Errorf("coop: unblock %q: %w", target, err)
@@ -147,8 +180,13 @@ func (b *Blocks) Remove(ctx context.Context, target string) (Block, error) {
 	return Block{Kind: kind, Target: norm}, nil
 }
 
-// List lists the blocks.
-func (b *Blocks) List(ctx context.Context) ([]Block, error) { return b.Store.Blocks(ctx) }
+// List lists the blocks, for admins (the reasons may name people).
+func (b *Blocks) List(ctx context.Context) ([]Block, error) {
+	if err := b.requireAdmin(ctx); err != nil {
+		return nil, fmt.Errorf("coop: list blocks: %w", err)
+	}
+	return b.Store.Blocks(ctx)
+}
 
 // parseTarget tells a domain, an account and an actor URL apart.
 func (b *Blocks) parseTarget(ctx context.Context, target string) (BlockKind, string, error) {

@@ -39,13 +39,18 @@ const PrincipalCLI = "cli"
 // co-op's Organization follows it, and the co-op's revision moves so that
 // an Update of the Organization (whose coop:federation collection has
 // changed) goes to its followers. The peer must be an Organization. by
-// names the admin principal.
+// names the admin principal. Admins only (requireAdmin).
 func (s *Service) AddPeer(ctx context.Context, target, by string) (Peer, error) {
 	if s.Publisher == nil {
 		return Peer{}, fmt.Errorf("%w: this node cannot publish", ErrInvalidInput)
 	}
 	if by == "" {
 		return Peer{}, fmt.Errorf("%w: adding a peer needs an admin principal", ErrInvalidInput)
+	}
+	// Checked before the lookup too, so that no one else makes the node
+	// fetch; and again in the transaction, which decides.
+	if err := s.requireAdmin(ctx, s.Store); err != nil {
+		return Peer{}, fmt.Errorf("coop: add peer %q: %w", target, err)
 	}
 	r, err := s.Publisher.Recipient(ctx, target)
 	if err != nil {
@@ -57,6 +62,9 @@ func (s *Service) AddPeer(ctx context.Context, target, by string) (Peer, error) 
 	}
 	var out Peer
 	err = s.Store.Update(ctx, func(tx Tx) error {
+		if err := s.requireAdmin(ctx, tx); err != nil {
+			return err
+		}
 		c, err := tx.Coop(ctx)
 		if err != nil {
 			return err
@@ -105,10 +113,13 @@ func (s *Service) AddPeer(ctx context.Context, target, by string) (Peer, error) 
 // federation: it leaves the list, the co-op's follow of it is undone, and
 // an Update of the Organization goes to its followers. A peer given by
 // URL whose actor can no longer be read is removed all the same, its
-// follow forgotten without an Undo.
+// follow forgotten without an Undo. Admins only (requireAdmin).
 func (s *Service) RemovePeer(ctx context.Context, target string) error {
 	if s.Publisher == nil {
 		return fmt.Errorf("%w: this node cannot publish", ErrInvalidInput)
+	}
+	if err := s.requireAdmin(ctx, s.Store); err != nil {
+		return fmt.Errorf("coop: remove peer %q: %w", target, err)
 	}
 	uri := target
 	r, rerr := s.Publisher.Recipient(ctx, target)
@@ -119,6 +130,9 @@ func (s *Service) RemovePeer(ctx context.Context, target string) error {
 		return fmt.Errorf("coop: remove peer %q: %w", target, rerr)
 	}
 	err := s.Store.Update(ctx, func(tx Tx) error {
+		if err := s.requireAdmin(ctx, tx); err != nil {
+			return err
+		}
 		c, err := tx.Coop(ctx)
 		if err != nil {
 			return err

@@ -21,6 +21,7 @@ type PersonalValue struct {
 // ctx first. "Not found" is ErrNotFound, never a zero value with a nil error.
 type Store interface {
 	Reader
+	DeliveryQueueStore
 	// Update runs fn in one write transaction, so that everything fn writes
 	// lands together or not at all. fn's error rolls the transaction back and
 	// is returned. Writers are serialized; a CLI and a running node may both

@@ -16,7 +16,7 @@ import (
 // get 403 before any signature work or fetch, nothing is fetched from them,
 // and adding the block removes their follows and drops their deliveries.
 func TestBlocks(t *testing.T) {
-	ctx := context.Background()
+	ctx := coop.AsAdmin(context.Background())
 	key := rsaKey(t, 1)
 	good := newRemote(t, "peer.test", key)
 	bad := newRemote(t, "sub.bad.test", key)
@@ -163,7 +163,7 @@ func TestBlocks(t *testing.T) {
 // TestBlockedBeforeProcessing: an activity stored before its sender was
 // blocked is not applied.
 func TestBlockedBeforeProcessing(t *testing.T) {
-	ctx := context.Background()
+	ctx := coop.AsAdmin(context.Background())
 	key := rsaKey(t, 1)
 	peer := newRemote(t, "peer.test", key)
 	peer.serveActor("zoe", &key.PublicKey)

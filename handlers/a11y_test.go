@@ -60,16 +60,26 @@ func TestAccessibility(t *testing.T) {
 	if err := f.svc.SetRole(admin, "alice", coop.RoleAdmin); err != nil {
 		t.Fatal(err)
 	}
-	// A report to show on /admin/reports.
-	reportsFixture(t, f)
 	// The co-op's images, so that the home page's are audited too.
 	if _, err := f.svc.UpdateCoopProfile(admin, coop.ProfileChange{Avatar: pngImage(t, 32, 32), Header: pngImage(t, 90, 30)}); err != nil {
+		t.Fatal(err)
+	}
+	// An admin (ada), a co-op of the federation, a block, the delivery
+	// queue's states and a report, for the admin's pages.
+	withAdmin(t, f)
+	queueFixture(t, f)
+	reportsFixture(t, f)
+	if _, err := f.svc.AddPeer(admin, "@coop@b.example", "ada"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (&coop.Blocks{Store: f.db}).Add(admin, "ada", "spam.example", "Spam"); err != nil {
 		t.Fatal(err)
 	}
 	visitorPages := []string{"/", "/signin", "/projects", "/projects?tag=go", "/@alice", "/@tool", "/proposals", "/proposals/1", "/decisions", "/decisions/0", "/decisions/verify"}
 	memberPages := []string{"/", "/account", "/account/password", "/proposals/new", "/proposals/1",
 		"/projects/tool/contributions", "/projects/tool/payouts", "/projects/new", "/projects/tool/edit", "/account/notifications"}
-	adminPages := []string{"/admin", "/admin/members", "/admin/members/alice/remove", "/admin/reports", "/admin/profile"}
+	adminPages := []string{"/admin", "/admin/members", "/admin/members/alice/remove", "/admin/reports", "/admin/profile",
+		"/admin/federation", "/admin/blocks?target=@bob@b.example", "/admin/deliveries", "/admin/deliveries?state=dead"}
 	for _, width := range []int{1280, 360} {
 		ctx := browse(t, width)
 		audit := func(who, path string) {

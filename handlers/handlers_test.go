@@ -70,7 +70,8 @@ func newFixtureAt(t *testing.T, site coop.Site) fixture {
 		Maintainers: []string{"alice", "https://other.example/users/bob"}}); err != nil {
 		t.Fatal(err)
 	}
-	h, err := New(Deps{Service: svc, Site: site, Version: "test", Before: []Routes{fakeAP{}}})
+	h, err := New(Deps{Service: svc, Site: site, Version: "test", Before: []Routes{fakeAP{}},
+		Blocks: &coop.Blocks{Store: db, Admin: svc.RequireAdmin, Clock: clock}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -39,6 +39,9 @@ type Deps struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
 	// the client (for the sign-in rate limit).
 	TrustedProxies []netip.Prefix
+	// Blocks are the block use cases, for the admin's blocks page (nil:
+	// the page says there is no block list).
+	Blocks *coop.Blocks
 }
 
 type app struct {
@@ -50,6 +53,7 @@ type app struct {
 
 	signInLimit    *ratelimit.Limiter
 	trustedProxies []netip.Prefix
+	blocks         *coop.Blocks
 }
 
 // New builds the node's HTTP handler: the routes of d.Before, then the
@@ -60,7 +64,7 @@ func New(d Deps) (http.Handler, error) {
 		return nil, err
 	}
 	a := &app{svc: d.Service, site: d.Site, log: d.Log, version: d.Version, pages: pages,
-		signInLimit: newSignInLimiter(), trustedProxies: d.TrustedProxies}
+		signInLimit: newSignInLimiter(), trustedProxies: d.TrustedProxies, blocks: d.Blocks}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
@@ -87,6 +91,7 @@ func New(d Deps) (http.Handler, error) {
 	a.proposalRoutes(r)
 	a.adminRoutes(r)
 	a.discussionRoutes(r)
+	a.adminOpsRoutes(r)
 	r.HandleFunc("/signin", a.signInForm).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/signin", a.signIn).Methods(http.MethodPost)
 	r.HandleFunc("/signout", a.signOut).Methods(http.MethodPost)

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/coopfed/coopfed/coop"
 )
 
 // DeliveryState is where a delivery is in its life: queued, in flight
@@ -41,8 +43,8 @@ func (s DeliveryState) Valid() bool {
 var ErrLeaseLost = errors.New("delivery lease lost")
 
 // ErrNotRetryable is returned by RetryDelivery for a delivery that is done
-// or in flight.
-var ErrNotRetryable = errors.New("delivery is not dead or queued")
+// or in flight; it is coop's, whose admin use cases tell it apart.
+var ErrNotRetryable = coop.ErrNotRetryable
 
 // Delivery is one row of the outbound queue: an activity for one inbox.
 type Delivery struct {

@@ -24,6 +24,7 @@ func blocks(n *node) *coop.Blocks {
 	return &coop.Blocks{
 		Store:    n.db,
 		Resolver: federation.NewResolver(site(n.cfg), n.cfg.Dev.Hosts, n.cfg.Development()),
+		Admin:    n.svc.RequireAdmin,
 	}
 }
 

@@ -9,7 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/coopfed/coopfed/store"
+	"github.com/coopfed/coopfed/coop"
 )
 
 func runDeliveries(ctx context.Context, e *env, args []string) error {
@@ -31,7 +31,7 @@ func deliveriesList(ctx context.Context, e *env, args []string) error {
 	if err := wantArgs(fs, pos, 0, ""); err != nil {
 		return err
 	}
-	st := store.DeliveryState(strings.ReplaceAll(*state, "-", "_"))
+	st := coop.DeliveryState(strings.ReplaceAll(*state, "-", "_"))
 	if st != "" && !st.Valid() {
 		fs.Usage()
 		return usagef("--state %q: want queued, in_flight, done or dead", *state)
@@ -45,19 +45,15 @@ func deliveriesList(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer n.Close()
-	ds, err := n.db.Deliveries(ctx, st, *limit)
-	if err != nil {
-		return err
-	}
-	counts, err := n.db.DeliveryCounts(ctx)
+	q, err := n.svc.DeliveryQueue(ctx, st, *limit)
 	if err != nil {
 		return err
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSTATE\tATTEMPTS\tNEXT ATTEMPT\tLAST\tINBOX\tACTIVITY")
-	for _, d := range ds {
+	for _, d := range q.Rows {
 		next := "-"
-		if d.State == store.DeliveryQueued {
+		if d.State == coop.DeliveryQueued {
 			next = d.NextAttemptAt.UTC().Format(time.RFC3339)
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\t%s\t%s\n", d.ID, d.State, d.Attempts, next, lastOutcome(d), d.Inbox, d.ActivityID)
@@ -67,16 +63,16 @@ func deliveriesList(ctx context.Context, e *env, args []string) error {
 	}
 	var parts []string
 	total := 0
-	for _, s := range store.DeliveryStates {
-		parts = append(parts, fmt.Sprintf("%d %s", counts[s], s))
-		total += counts[s]
+	for _, s := range coop.DeliveryStates {
+		parts = append(parts, fmt.Sprintf("%d %s", q.Counts[s], s))
+		total += q.Counts[s]
 	}
 	fmt.Fprintf(e.stdout, "%d deliveries: %s\n", total, strings.Join(parts, ", "))
 	return nil
 }
 
 // lastOutcome is the LAST column: the last status and error, short.
-func lastOutcome(d store.Delivery) string {
+func lastOutcome(d coop.Delivery) string {
 	var s string
 	if d.LastStatus != 0 {
 		s = strconv.Itoa(d.LastStatus)
@@ -118,9 +114,8 @@ func deliveriesRetry(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer n.Close()
-	now := time.Now()
 	if *allDead {
-		k, err := n.db.RetryDeadDeliveries(ctx, now)
+		k, err := n.svc.RetryDeadDeliveries(ctx)
 		if err != nil {
 			return err
 		}
@@ -129,7 +124,7 @@ func deliveriesRetry(ctx context.Context, e *env, args []string) error {
 	}
 	var failed []error
 	for _, id := range ids {
-		if err := n.db.RetryDelivery(ctx, id, now); err != nil {
+		if err := n.svc.RetryDelivery(ctx, id); err != nil {
 			failed = append(failed, err)
 			continue
 		}

@@ -126,7 +126,7 @@ func serve(ctx context.Context, e *env, n *node, ln net.Listener) error {
 		log.Error("inconsistent checkpoints of a decision log: kept as evidence and sent to the federation's members",
 			"origin", e.Origin, "evidence_id", e.ID, "reason", e.Reason)
 	}
-	h, err := handlers.New(handlers.Deps{Service: n.svc, Site: s, Log: log, Version: version, Before: []handlers.Routes{fed}})
+	h, err := handlers.New(handlers.Deps{Service: n.svc, Site: s, Log: log, Version: version, Before: []handlers.Routes{fed}, Blocks: blocks(n)})
 	if err != nil {
 		ln.Close()
 		return err
