@@ -2,47 +2,15 @@ package federation
 
 import (
 	"html"
-	"regexp"
 	"strings"
 	"unicode"
 
+	"github.com/coopfed/coopfed/markup"
 	"github.com/microcosm-cc/bluemonday"
 )
 
 // Remote text is cleaned once, when it is stored, so that whatever shows
 // it later (a page, the CLI, an API) shows only what these allow.
-
-// microformatClass is one class Mastodon's sanitizer keeps: microformats
-// (h-card, u-url, ...) and the few of its own that mark mentions, hashtags
-// and shortened links.
-const microformatClass = `(?:(?:h|p|u|dt|e)-[a-z0-9-]+|mention|hashtag|ellipsis|invisible)`
-
-// classList is a class attribute made only of such classes.
-var classList = regexp.MustCompile(`^` + microformatClass + `(?: +` + microformatClass + `)*$`)
-
-// htmlPolicy is the HTML a remote post or summary may keep, after
-// Mastodon's own (Sanitize::Config::MASTODON_STRICT): paragraphs, line
-// breaks, inline emphasis, quotes, code and lists; links to http(s) URLs
-// only, opened with rel="nofollow noreferrer noopener" in a new tab; the
-// classes above on links and spans. Everything else — script, style,
-// iframes, images, event handlers, style attributes, javascript: and data:
-// URLs — goes; the text inside a removed element stays, escaped, except
-// in script and style, which go whole.
-var htmlPolicy = func() *bluemonday.Policy {
-	p := bluemonday.NewPolicy()
-	p.AllowElements("p", "br", "span", "del", "pre", "blockquote", "code", "b", "strong", "u", "i", "em", "ul", "ol", "li")
-	p.AllowAttrs("href").OnElements("a")
-	p.AllowAttrs("class").Matching(classList).OnElements("a", "span")
-	p.AllowAttrs("start").Matching(regexp.MustCompile(`^[0-9]{1,9}$`)).OnElements("ol")
-	p.AllowAttrs("value").Matching(regexp.MustCompile(`^[0-9]{1,9}$`)).OnElements("li")
-	p.AllowURLSchemes("http", "https")
-	p.RequireParseableURLs(true)
-	p.AllowRelativeURLs(false)
-	p.RequireNoFollowOnLinks(true)
-	p.RequireNoReferrerOnLinks(true)
-	p.AddTargetBlankToFullyQualifiedLinks(true)
-	return p
-}()
 
 // textPolicy keeps no markup at all.
 var textPolicy = bluemonday.StrictPolicy()
@@ -51,12 +19,12 @@ var textPolicy = bluemonday.StrictPolicy()
 const maxNameRunes = 256
 
 // sanitizeHTML cleans remote HTML (a note's content, an actor's summary)
-// by htmlPolicy.
+// by markup's policy for remote HTML (Mastodon's strict one).
 func sanitizeHTML(s string) string {
 	if plain(s) {
 		return s
 	}
-	return htmlPolicy.Sanitize(s)
+	return markup.Remote(s)
 }
 
 // plainSpecial are the bytes a policy's output may differ on from its

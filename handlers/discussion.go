@@ -7,7 +7,6 @@ import (
 	"net/http"
 
 	"github.com/coopfed/coopfed/coop"
-	"github.com/coopfed/coopfed/markup"
 	"github.com/gorilla/mux"
 )
 
@@ -45,7 +44,7 @@ func (a *app) discussion(ctx context.Context, num int64) ([]discussionReply, err
 	for i, r := range rs {
 		out[i] = discussionReply{Reply: r, N: i + 1}
 		if !r.Member {
-			out[i].Body = template.HTML(markup.Clean(r.HTML)) // markup.Clean sanitizes: safe to mark
+			out[i].Body = remoteHTML(r.HTML)
 		}
 	}
 	return out, nil

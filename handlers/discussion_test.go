@@ -133,7 +133,7 @@ func TestProposalDiscussion(t *testing.T) {
 	resp, page = visitor.do("GET", path, nil)
 	mustContain(t, "a remote reply", resp.StatusCode, 200, page,
 		`<a href="http://peer.test/users/voter" class="reply-author">Vo &lt;img src=x onerror=alert(1)&gt; Ter</a> <span class="acct">@voter@peer.test</span>`,
-		`I would <strong>rather</strong> wait.`, `<a href="https://peer.test/notes" rel="nofollow noopener" target="_blank">the source</a>`,
+		`I would <strong>rather</strong> wait.`, `<a href="https://peer.test/notes" rel="nofollow noreferrer noopener" target="_blank">the source</a>`,
 		`datetime="2026-11-25T12:05:00Z"`)
 	discussion := page[strings.Index(page, `id="discussion"`):]
 	for _, bad := range []string{"<script", "steal()", "onclick", "javascript:", "<img"} {

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/coopfed/coopfed/coop"
+	"github.com/coopfed/coopfed/markup"
 	"github.com/gorilla/mux"
-	"github.com/microcosm-cc/bluemonday"
 )
 
 // The project forms (issue 9): a member creates a project, its
@@ -239,36 +239,9 @@ type postView struct {
 	Announce  bool
 }
 
-// remoteClasses are the classes Mastodon's sanitizer keeps (microformats
-// and its mention, hashtag and link classes), as federation's.
-var remoteClasses = regexp.MustCompile(`^` + remoteClass + `(?: +` + remoteClass + `)*$`)
-
-const remoteClass = `(?:(?:h|p|u|dt|e)-[a-z0-9-]+|mention|hashtag|ellipsis|invisible)`
-
-// remotePolicy is package federation's policy for remote HTML
-// (federation/sanitize.go, after Mastodon's strict one), applied again
-// when a page shows a post: the inbox cleans a Note's content when it
-// stores it, and the page does not rely on every row having come that
-// way. Scripts, styles, event handlers, images and javascript: links go.
-var remotePolicy = func() *bluemonday.Policy {
-	p := bluemonday.NewPolicy()
-	p.AllowElements("p", "br", "span", "del", "pre", "blockquote", "code", "b", "strong", "u", "i", "em", "ul", "ol", "li")
-	p.AllowAttrs("href").OnElements("a")
-	p.AllowAttrs("class").Matching(remoteClasses).OnElements("a", "span")
-	p.AllowAttrs("start").Matching(regexp.MustCompile(`^[0-9]{1,9}$`)).OnElements("ol")
-	p.AllowAttrs("value").Matching(regexp.MustCompile(`^[0-9]{1,9}$`)).OnElements("li")
-	p.AllowURLSchemes("http", "https")
-	p.RequireParseableURLs(true)
-	p.AllowRelativeURLs(false)
-	p.RequireNoFollowOnLinks(true)
-	p.RequireNoReferrerOnLinks(true)
-	p.AddTargetBlankToFullyQualifiedLinks(true)
-	return p
-}()
-
 // remoteHTML cleans a post's HTML for the page.
 func remoteHTML(s string) template.HTML {
-	return template.HTML(remotePolicy.Sanitize(s)) // sanitized: safe to mark
+	return template.HTML(markup.Remote(s)) // sanitized: safe to mark
 }
 
 // projectLists fills a project page's lists from coop: a page of its

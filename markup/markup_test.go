@@ -52,15 +52,15 @@ func ExampleHTML() {
 	// <p><strong>Adopt</strong> the <a href="https://tool.example" rel="nofollow noopener" target="_blank">tool</a> now</p>
 }
 
-func TestClean(t *testing.T) {
+func TestRemote(t *testing.T) {
 	in := `<p onclick="x()">Hi <a href="javascript:alert(1)">there</a> <a href="https://ok.example/">ok</a><script>alert(2)</script><img src=x onerror=y()></p>`
-	got := Clean(in)
+	got := Remote(in)
 	for _, bad := range []string{"<script", "onclick", "javascript:", "onerror", "alert"} {
 		if strings.Contains(got, bad) {
-			t.Errorf("Clean kept %q: %s", bad, got)
+			t.Errorf("Remote kept %q: %s", bad, got)
 		}
 	}
-	if !strings.Contains(got, `<a href="https://ok.example/" rel="nofollow noopener" target="_blank">ok</a>`) {
-		t.Errorf("Clean lost the link: %s", got)
+	if !strings.Contains(got, `<a href="https://ok.example/" rel="nofollow noreferrer noopener" target="_blank">ok</a>`) {
+		t.Errorf("Remote lost the link: %s", got)
 	}
 }
