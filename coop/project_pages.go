@@ -38,8 +38,7 @@ type ReceivedPost struct {
 	Published time.Time // when it says it was published, else when it came
 }
 
-// ProjectPageReader is what the project page's lists read; package
-// store's DB implements it.
+// ProjectPageReader is what the project page's lists read.
 type ProjectPageReader interface {
 	// OutboxPosts lists the Create{Note} and Announce activities of a
 	// local actor's outbox with rows below before (all when 0), newest
@@ -70,14 +69,6 @@ type ProjectPostPage struct {
 	Next  int64
 }
 
-func (s *Service) projectPageReader() (ProjectPageReader, error) {
-	r, ok := s.Store.(ProjectPageReader)
-	if !ok {
-		return nil, fmt.Errorf("coop: this store cannot list a project's posts")
-	}
-	return r, nil
-}
-
 // liveProject finds a live project for a page.
 func (s *Service) liveProject(ctx context.Context, slug string) (Project, error) {
 	p, err := s.Store.ProjectByHandle(ctx, slug)
@@ -94,10 +85,7 @@ func (s *Service) liveProject(ctx context.Context, slug string) (Project, error)
 // the Notes it published (contributions, payouts, posts) and the posts it
 // announced; before is a cursor from an earlier page (0 for the newest).
 func (s *Service) ProjectPosts(ctx context.Context, slug string, before int64) (ProjectPostPage, error) {
-	r, err := s.projectPageReader()
-	if err != nil {
-		return ProjectPostPage{}, err
-	}
+	r := s.Store
 	p, err := s.liveProject(ctx, slug)
 	if err != nil {
 		return ProjectPostPage{}, fmt.Errorf("coop: posts of %q: %w", slug, err)
@@ -154,10 +142,7 @@ func projectPost(e OutboxEntry) ProjectPost {
 // ProjectMentions returns the newest public posts that remote accounts
 // addressed to the project (at most ProjectPostsPerPage).
 func (s *Service) ProjectMentions(ctx context.Context, slug string) ([]ReceivedPost, error) {
-	r, err := s.projectPageReader()
-	if err != nil {
-		return nil, err
-	}
+	r := s.Store
 	p, err := s.liveProject(ctx, slug)
 	if err != nil {
 		return nil, fmt.Errorf("coop: posts to %q: %w", slug, err)

@@ -497,11 +497,7 @@ func (s *Service) UpdateProject(ctx context.Context, slug string, ch ProjectChan
 			return err
 		}
 		if !equalStrings(next.Maintainers, p.Maintainers) {
-			w, ok := tx.(ProjectMaintainerWriter)
-			if !ok {
-				return fmt.Errorf("%w: this store cannot change maintainers", ErrInvalidInput)
-			}
-			if err := w.SetProjectMaintainers(ctx, p.ID, next.Maintainers); err != nil {
+			if err := tx.SetProjectMaintainers(ctx, p.ID, next.Maintainers); err != nil {
 				return err
 			}
 		}

@@ -42,6 +42,7 @@ type Reader interface {
 	RemoteContributionReader
 	PayoutReader
 	SessionReader
+	ProjectPageReader
 	ReportReader
 	DiscussionReader
 	NotificationReader
@@ -126,6 +127,7 @@ type Tx interface {
 	RemoteContributionWriter
 	PayoutWriter
 	SessionWriter
+	ProjectMaintainerWriter
 	ReportWriter
 	DiscussionWriter
 	NotificationWriter

@@ -12,11 +12,6 @@ import (
 // The reads of a project's page (coop.ProjectPageReader) and the write of
 // its maintainers (coop.ProjectMaintainerWriter).
 
-var (
-	_ coop.ProjectPageReader       = (*DB)(nil)
-	_ coop.ProjectMaintainerWriter = (*Tx)(nil)
-)
-
 func beforeCursor(before int64) int64 {
 	if before <= 0 {
 		return math.MaxInt64
