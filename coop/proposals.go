@@ -545,6 +545,9 @@ type ProposalView struct {
 	// member's, by reason (those after the close apart).
 	Strangers []StrangerRefusal
 	Outcome   *StoredOutcome
+	// TakesBallots is false once the deadline has passed, even while the
+	// close is not yet recorded (the scheduler is counting).
+	TakesBallots bool
 }
 
 // ShowProposal returns proposal num as shown.
@@ -563,7 +566,7 @@ func (s *Service) proposalView(ctx context.Context, r Reader, num int64) (Propos
 	if err != nil {
 		return ProposalView{}, err
 	}
-	v := ProposalView{Proposal: p, URL: s.Site.ProposalURL(num)}
+	v := ProposalView{Proposal: p, URL: s.Site.ProposalURL(num), TakesBallots: p.TakesBallots(s.now())}
 	ballots, refusals, stored, err := tallyInputs(ctx, r, num)
 	if err != nil {
 		return ProposalView{}, err

@@ -241,6 +241,7 @@ func (p Proposal) setKeys(set uint64) []string {
 // is ErrNotOpen, ErrClosed, ErrNotEligible, ErrUnknownOption or
 // ErrInvalidBallot; the caller records it as a Refusal.
 func (p Proposal) Cast(b Ballot, acceptedAt time.Time) (Ballot, error) {
+	// The same conditions as TakesBallots, each with its reason.
 	switch {
 	case p.State == Draft:
 		return b, refuse(b, ErrNotOpen, "still a draft")
@@ -303,6 +304,14 @@ const (
 	ReasonAlreadyVoted  = "already-voted"
 	ReasonOther         = "other"
 )
+
+// TakesBallots reports whether a ballot accepted at at can count: the
+// proposal is open and at is in [OpensAt, ClosesAt). An open proposal
+// whose deadline has passed takes no more ballots; it waits for its
+// close to be recorded.
+func (p Proposal) TakesBallots(at time.Time) bool {
+	return p.State == Open && !at.Before(p.OpensAt) && at.Before(p.ClosesAt)
+}
 
 // ReasonCode is the stable name of a refusal's reason: the first of the
 // named errors that err matches, or "other".

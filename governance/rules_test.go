@@ -139,6 +139,23 @@ func TestRules(t *testing.T) {
 			t.Errorf("refused %v cast %d final %v", o.Refused, o.Cast, o.Final)
 		}
 	})
+	t.Run("TakesBallots agrees with Cast on the time window", func(t *testing.T) {
+		p := proposal(SingleChoice, Majority, 3, "yes", "no")
+		closed, _ := p.Close(deadline)
+		for _, c := range []struct {
+			p  Proposal
+			at time.Time
+		}{
+			{p, p.OpensAt.Add(-time.Nanosecond)}, {p, p.OpensAt}, {p, deadline.Add(-time.Nanosecond)}, {p, deadline},
+			{closed, deadline.Add(-time.Nanosecond)}, {Proposal{ID: "p", Method: SingleChoice}, t0},
+		} {
+			_, err := c.p.Cast(Ballot{Voter: voter(0), Choices: []string{"yes"}}, c.at)
+			timely := !errors.Is(err, ErrClosed) && !errors.Is(err, ErrNotOpen)
+			if got := c.p.TakesBallots(c.at); got != timely {
+				t.Errorf("%s at %v: TakesBallots %v, Cast %v", c.p.State, c.at, got, err)
+			}
+		}
+	})
 	t.Run("ineligible voter refused", func(t *testing.T) {
 		p := proposal(SingleChoice, Majority, 3, "yes", "no")
 		b := Ballot{Voter: "https://elsewhere.example/stranger", Choices: []string{"yes"}}

@@ -237,6 +237,22 @@ func TestProposalBallots(t *testing.T) {
 			t.Fatalf("closes at %v", v.ClosesAt)
 		}
 	})
+	t.Run("past the deadline, before the close is recorded, no ballot form", func(t *testing.T) {
+		v, _ := f.svc.ShowProposal(context.Background(), single.Num)
+		saved := now
+		now = v.ClosesAt
+		defer func() { now = saved }()
+		resp, page := alice.do("GET", path, nil)
+		mustContain(t, "after the deadline", resp.StatusCode, 200, page, "no more ballots are taken, and the outcome is being counted",
+			"Your ballot: <strong>no</strong>")
+		for _, form := range []string{`action="/proposals/1/vote"`, `action="/proposals/1/extend"`, `action="/proposals/1/withdraw"`} {
+			if strings.Contains(page, form) {
+				t.Fatalf("the page offers %s after the deadline", form)
+			}
+		}
+		resp, page = alice.do("POST", path+"/vote", url.Values{"csrf": {csrf}, "choice": {"yes"}, "cast": {"1"}})
+		mustContain(t, "a vote after the deadline", resp.StatusCode, 409, page, "the proposal is closed: its deadline passed")
+	})
 	t.Run("every method has its ballot form", func(t *testing.T) {
 		for _, c := range []struct {
 			m    governance.Method
