@@ -241,6 +241,36 @@ func TestRemoteContributions(t *testing.T) {
 			t.Fatalf("a stranger listed: %v", err)
 		}
 	})
+	t.Run("the views say who may decide, by the same rules", func(t *testing.T) {
+		for _, who := range []struct {
+			name string
+			ctx  context.Context
+			want []string // the records they may decide
+		}{
+			{"alice", as(s, "alice"), []string{first, second}},
+			{"carol", as(s, "carol"), []string{first}}, // not her own
+			{"bob", as(s, "bob"), nil},                 // no maintainer
+			{"the operator", coop.AsAdmin(ctx), nil},
+		} {
+			vs, err := s.RemoteContributionViews(who.ctx, coop.RemoteContributionFilter{})
+			if err != nil || len(vs) != 3 {
+				t.Fatalf("%s: %d views, %v", who.name, len(vs), err)
+			}
+			var may []string
+			for _, v := range vs {
+				if v.Decidable {
+					may = append(may, v.URI)
+				}
+				if (v.Project == group) != (v.ProjectInfo.Name == "Kit") {
+					t.Fatalf("%s: %s has project %+v", who.name, v.URI, v.ProjectInfo)
+				}
+			}
+			slices.Sort(may)
+			if want := slices.Sorted(slices.Values(who.want)); !slices.Equal(may, want) {
+				t.Fatalf("%s may decide %q, want %q", who.name, may, want)
+			}
+		}
+	})
 	for _, tc := range []struct {
 		name string
 		ctx  context.Context

@@ -59,6 +59,24 @@ type RemoteContributionWriter interface {
 	SetRemoteContributionSent(ctx context.Context, uri, decision, by string) error
 }
 
+// DecidableBy returns nil when member by (an actor URI of a member here)
+// may send a decision on c, a record of project p (as p's co-op
+// announced it): a maintainer of p, not c's contributor, while c is
+// pending and no decision of a member here is on its way.
+func (c RemoteContribution) DecidableBy(p RemoteProject, by string) error {
+	switch {
+	case p.URI != c.Project || !slices.Contains(p.Maintainers, by):
+		return fmt.Errorf("%w: only a maintainer of %s approves or rejects its contributions", ErrNotAllowed, c.Project)
+	case c.Contributor == by:
+		return fmt.Errorf("%w: a maintainer never approves or rejects their own contribution", ErrNotAllowed)
+	case c.Status != StatusPending:
+		return fmt.Errorf("%w: the contribution is already %s", ErrInvalidInput, c.Status)
+	case c.Sent != "":
+		return fmt.Errorf("%w: a decision (%s) was already sent; the project's node has not answered yet", ErrInvalidInput, c.Sent)
+	}
+	return nil
+}
+
 // Decisions a member sends on a remote record.
 const (
 	SentApprove = "approve"
@@ -73,6 +91,41 @@ func (s *Service) RemoteContributions(ctx context.Context, f RemoteContributionF
 		return nil, fmt.Errorf("coop: remote contributions: %w", err)
 	}
 	return s.Store.RemoteContributions(ctx, f)
+}
+
+// RemoteContributionView is a remote record as a member's page shows it:
+// with its project as its co-op announced it (zero when this node does
+// not hold it) and whether the principal may send a decision on it.
+type RemoteContributionView struct {
+	RemoteContribution
+	ProjectInfo RemoteProject
+	Decidable   bool
+}
+
+// RemoteContributionViews lists the remote records matching f, as
+// RemoteContributions does, each with its project and whether the
+// principal may decide it (by the rules DecideRemoteContribution
+// applies).
+func (s *Service) RemoteContributionViews(ctx context.Context, f RemoteContributionFilter) ([]RemoteContributionView, error) {
+	cs, err := s.RemoteContributions(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	projects, err := s.Store.RemoteProjects(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("coop: remote contributions: %w", err)
+	}
+	pr, _ := PrincipalFrom(ctx)
+	mayDecide := pr.For == "" && pr.ID != AdminPrincipal && s.Publisher != nil
+	out := make([]RemoteContributionView, len(cs))
+	for i, c := range cs {
+		out[i].RemoteContribution = c
+		if j := slices.IndexFunc(projects, func(p RemoteProject) bool { return p.URI == c.Project }); j >= 0 {
+			out[i].ProjectInfo = projects[j]
+			out[i].Decidable = mayDecide && c.DecidableBy(projects[j], pr.ID) == nil
+		}
+	}
+	return out, nil
 }
 
 // DecideRemoteContribution approves (approve true) or rejects, with a
@@ -122,13 +175,8 @@ func (s *Service) DecideRemoteContribution(ctx context.Context, uri string, appr
 		if i < 0 {
 			return fmt.Errorf("%w: this node does not hold the project %s, nor so its maintainers", ErrNotAllowed, rc.Project)
 		}
-		switch {
-		case !slices.Contains(projects[i].Maintainers, pr.ID):
-			return fmt.Errorf("%w: only a maintainer of %s approves or rejects its contributions", ErrNotAllowed, rc.Project)
-		case rc.Contributor == pr.ID:
-			return fmt.Errorf("%w: a maintainer never approves or rejects their own contribution", ErrNotAllowed)
-		case rc.Status != StatusPending:
-			return fmt.Errorf("%w: the contribution is already %s", ErrInvalidInput, rc.Status)
+		if err := rc.DecidableBy(projects[i], pr.ID); err != nil {
+			return err
 		}
 		rc.Sent, rc.SentBy = SentApprove, pr.ID
 		if !approve {

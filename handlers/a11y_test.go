@@ -66,6 +66,8 @@ func TestAccessibility(t *testing.T) {
 	}
 	// An admin (ada), a co-op of the federation, a block, the delivery
 	// queue's states and a report, for the admin's pages.
+	contribFixture(t, f)       // bea and the project kit
+	remoteContribFixture(t, f) // records of another co-op's project, for /contributions/elsewhere
 	withAdmin(t, f)
 	queueFixture(t, f)
 	reportsFixture(t, f)
@@ -77,7 +79,7 @@ func TestAccessibility(t *testing.T) {
 	}
 	visitorPages := []string{"/", "/signin", "/projects", "/projects?tag=go", "/@alice", "/@tool", "/proposals", "/proposals/1", "/decisions", "/decisions/0", "/decisions/verify"}
 	memberPages := []string{"/", "/account", "/account/password", "/proposals/new", "/proposals/1",
-		"/projects/tool/contributions", "/projects/tool/payouts", "/projects/new", "/projects/tool/edit", "/account/notifications"}
+		"/projects/tool/contributions", "/projects/tool/payouts", "/projects/new", "/projects/tool/edit", "/account/notifications", "/contributions/elsewhere"}
 	adminPages := []string{"/admin", "/admin/members", "/admin/members/alice/remove", "/admin/reports", "/admin/profile",
 		"/admin/federation", "/admin/blocks?target=@bob@b.example", "/admin/deliveries", "/admin/deliveries?state=dead"}
 	for _, width := range []int{1280, 360} {

@@ -18,7 +18,7 @@ import (
 // the templates partial-*.html define parts that several pages share.
 var pageNames = []string{"home", "actor", "error", "proposal", "signin", "password", "decisions", "decision", "verify", "account",
 	"proposals", "proposalnew", "contributions", "payouts", "payout", "projects", "projectnew", "projectedit", "admin", "adminmembers", "adminreports", "adminprofile", "notifications",
-	"adminfederation", "adminblocks", "admindeliveries"}
+	"adminfederation", "adminblocks", "admindeliveries", "remotecontributions"}
 
 func parsePages() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{"paragraphs": paragraphs, "markdown": markdown, "optionLabel": optionLabel}

@@ -80,6 +80,7 @@ func New(d Deps) (http.Handler, error) {
 	a.logRoutes(r)
 	a.weblogRoutes(r)
 	a.contributionRoutes(r)
+	a.remoteContributionRoutes(r)
 	a.projectFormRoutes(r)
 	a.projectRoutes(r)
 	a.reportRoutes(r)
