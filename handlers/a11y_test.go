@@ -48,13 +48,7 @@ func TestAccessibility(t *testing.T) {
 		t.Fatal(err)
 	}
 	seedToolPosts(t, f) // /@tool with its posts, a remote post and a proposal
-	oneTime, err := f.svc.ResetPassword(admin, "alice")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.svc.ChangePassword(admin, "alice", oneTime, "alice-correct-horse"); err != nil {
-		t.Fatal(err)
-	}
+	ownPasswords(t, f, "alice")
 	// alice is an admin too, for the admin pages (the member pages are
 	// the same, with the header's Admin link).
 	if err := f.svc.SetRole(admin, "alice", coop.RoleAdmin); err != nil {
@@ -111,16 +105,10 @@ func TestAccessibility(t *testing.T) {
 		for _, p := range visitorPages {
 			audit("visitor", p)
 		}
-		err := chromedp.Do(ctx,
-			chromedp.Navigate(base+"/signin"),
-			chromedp.WaitVisible(chromedp.ID("handle")),
-			chromedp.SendKeys(chromedp.ID("handle"), "alice"),
-			chromedp.SendKeys(chromedp.ID("password"), "alice-correct-horse\r"),
-			chromedp.WaitVisible(chromedp.CSS("nav.account strong")),
+		must(t, ctx,
+			signIn(base+"/signin", "alice"),
+			waitSignedIn,
 		)
-		if err != nil {
-			t.Fatal(err)
-		}
 		for _, p := range memberPages {
 			audit("alice", p)
 		}

@@ -235,6 +235,21 @@ func (a *app) handleVar(w http.ResponseWriter, r *http.Request) string {
 	return h
 }
 
+// adminOnMember checks an admin's POST on the member of the path: the
+// admin, the member's handle and the form; ok is false after a response
+// was written.
+func (a *app) adminOnMember(w http.ResponseWriter, r *http.Request) (*viewer, context.Context, string, bool) {
+	v, ctx, ok := a.admin(w, r)
+	if !ok {
+		return nil, nil, "", false
+	}
+	h := a.handleVar(w, r)
+	if h == "" || !a.postForm(w, r, maxSmallForm) {
+		return nil, nil, "", false
+	}
+	return v, ctx, h, true
+}
+
 // afterChange is where an action on handle sends the admin: the list,
 // saying what was done; the home page when the admin acted on themselves
 // (they may no longer be an admin, or signed in).
@@ -247,12 +262,8 @@ func (a *app) afterChange(w http.ResponseWriter, r *http.Request, v *viewer, han
 }
 
 func (a *app) adminSetRole(w http.ResponseWriter, r *http.Request) {
-	v, ctx, ok := a.admin(w, r)
+	v, ctx, h, ok := a.adminOnMember(w, r)
 	if !ok {
-		return
-	}
-	h := a.handleVar(w, r)
-	if h == "" || !a.postForm(w, r, maxSmallForm) {
 		return
 	}
 	if err := a.svc.SetRole(ctx, h, coop.Role(r.PostFormValue("role"))); err != nil {
@@ -263,12 +274,8 @@ func (a *app) adminSetRole(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *app) adminResetPassword(w http.ResponseWriter, r *http.Request) {
-	_, ctx, ok := a.admin(w, r)
+	_, ctx, h, ok := a.adminOnMember(w, r)
 	if !ok {
-		return
-	}
-	h := a.handleVar(w, r)
-	if h == "" || !a.postForm(w, r, maxSmallForm) {
 		return
 	}
 	password, err := a.svc.ResetPassword(ctx, h)
@@ -315,12 +322,8 @@ func (a *app) adminRemoveForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *app) adminRemove(w http.ResponseWriter, r *http.Request) {
-	v, ctx, ok := a.admin(w, r)
+	v, ctx, h, ok := a.adminOnMember(w, r)
 	if !ok {
-		return
-	}
-	h := a.handleVar(w, r)
-	if h == "" || !a.postForm(w, r, maxSmallForm) {
 		return
 	}
 	if r.PostFormValue("confirm") != "yes" {

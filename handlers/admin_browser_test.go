@@ -5,7 +5,6 @@ import (
 	"regexp"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/coopfed/coopfed/coop"
@@ -22,36 +21,16 @@ func TestBrowserAdminAddsMember(t *testing.T) {
 	for _, width := range []int{360, 1280} {
 		t.Run(strconv.Itoa(width)+"px", func(t *testing.T) {
 			ctxA := browse(t, width)
-			ctxB, cancel := chromedp.NewContext(ctxA, chromedp.WithNewBrowserContext())
-			t.Cleanup(cancel)
-			if err := chromedp.Do(ctxB, chromedp.EmulateViewport(int64(width), 900)); err != nil {
-				t.Fatal(err)
-			}
+			ctxB := secondBrowser(t, ctxA, width)
 			f, base := servedFixture(t)
 			op := coop.AsAdmin(context.Background())
-			_, one, err := f.svc.AddMember(op, coop.NewMember{Handle: "ada", DisplayName: "Ada Lovelace", Email: "ada@coop.example", Role: coop.RoleAdmin})
-			if err != nil {
+			if _, _, err := f.svc.AddMember(op, coop.NewMember{Handle: "ada", DisplayName: "Ada Lovelace", Email: "ada@coop.example", Role: coop.RoleAdmin}); err != nil {
 				t.Fatal(err)
 			}
-			if err := f.svc.ChangePassword(context.Background(), "ada", one, "ada-correct-horse"); err != nil {
-				t.Fatal(err)
-			}
+			ownPasswords(t, f, "ada")
 			w := strconv.Itoa(width)
-			must := func(ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
-				t.Helper()
-				tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-				defer cancel()
-				if err := chromedp.Do(tctx, steps...); err != nil {
-					where, _ := chromedp.Run(ctx, chromedp.Location())
-					body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
-					t.Fatalf("%v at %s:\n%s", err, where, body)
-				}
-			}
-			must(ctxA,
-				chromedp.Navigate(base+"/signin"),
-				chromedp.WaitVisible(chromedp.ID("handle")),
-				chromedp.SendKeys(chromedp.ID("handle"), "ada"),
-				chromedp.SendKeys(chromedp.ID("password"), "ada-correct-horse\r"),
+			must(t, ctxA,
+				signIn(base+"/signin", "ada"),
 				chromedp.WaitVisible(chromedp.CSS(`nav.sections a[href="/admin"]`)),
 				chromedp.Click(chromedp.CSS(`nav.sections a[href="/admin"]`)),
 				chromedp.WaitVisible(chromedp.CSS(`a[href="/admin/members"]`)),
@@ -82,7 +61,7 @@ func TestBrowserAdminAddsMember(t *testing.T) {
 			if loc, _ := chromedp.Run(ctxA, chromedp.Location()); loc != base+"/admin/members" {
 				t.Fatalf("the password page's address %q", loc)
 			}
-			must(ctxA,
+			must(t, ctxA,
 				chromedp.Click(chromedp.CSS(`main a[href="/admin/members"]`)),
 				chromedp.WaitVisible(chromedp.CSS(`tr#member-dan`)),
 			)
@@ -97,11 +76,9 @@ func TestBrowserAdminAddsMember(t *testing.T) {
 			}
 
 			// dan, in his own browser context, signs in with it.
-			must(ctxB,
+			must(t, ctxB,
 				chromedp.Navigate(base+"/signin"),
-				chromedp.WaitVisible(chromedp.ID("handle")),
-				chromedp.SendKeys(chromedp.ID("handle"), "dan"),
-				chromedp.SendKeys(chromedp.ID("password"), password+"\r"),
+				signInForm("dan", password),
 				chromedp.WaitVisible(chromedp.ID("current")),
 			)
 			if loc, _ := chromedp.Run(ctxB, chromedp.Location()); loc != base+"/account/password" {
@@ -109,7 +86,7 @@ func TestBrowserAdminAddsMember(t *testing.T) {
 			}
 			// ada's session is still hers; she removes dan, after the
 			// confirmation step.
-			must(ctxA,
+			must(t, ctxA,
 				chromedp.Click(chromedp.CSS(`tr#member-dan a[href="/admin/members/dan/remove"]`)),
 				chromedp.WaitVisible(chromedp.ID("confirm")),
 				screenshot(t, "adminmembers-remove-"+w),
@@ -122,7 +99,7 @@ func TestBrowserAdminAddsMember(t *testing.T) {
 				t.Fatalf("after the removal: %q %v", done, err)
 			}
 			// dan's session ended with his membership.
-			must(ctxB,
+			must(t, ctxB,
 				chromedp.Navigate(base+"/account"),
 				chromedp.WaitVisible(chromedp.ID("handle")),
 			)

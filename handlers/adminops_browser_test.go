@@ -1,39 +1,13 @@
 package handlers
 
 import (
-	"context"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
-	"github.com/coopfed/coopfed/coop"
 	"github.com/coopfed/coopfed/store"
 )
-
-// signInAs makes handle's password their own and signs in with it in the
-// browser, by keyboard.
-func signInAs(t *testing.T, ctx context.Context, f fixture, base, handle string) {
-	t.Helper()
-	admin := coop.AsAdmin(context.Background())
-	oneTime, err := f.svc.ResetPassword(admin, handle)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.svc.ChangePassword(admin, handle, oneTime, handle+"-correct-horse"); err != nil {
-		t.Fatal(err)
-	}
-	err = chromedp.Do(ctx,
-		chromedp.Navigate(base+"/signin"),
-		chromedp.WaitVisible(chromedp.ID("handle")),
-		chromedp.SendKeys(chromedp.ID("handle"), handle),
-		chromedp.SendKeys(chromedp.ID("password"), handle+"-correct-horse\r"),
-		chromedp.WaitVisible(chromedp.CSS("nav.account strong")),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
-}
 
 // TestBrowserAdminOps: an admin blocks a domain and sees it listed with
 // what the block did, admits a co-op to the federation, and retries a
@@ -45,11 +19,12 @@ func TestBrowserAdminOps(t *testing.T) {
 			f, base := servedFixture(t)
 			withAdmin(t, f)
 			ids := queueFixture(t, f)
-			signInAs(t, ctx, f, base, "ada")
+			ownPasswords(t, f, "ada")
+			must(t, ctx, signIn(base+"/signin", "ada"), waitSignedIn)
 			w := strconv.Itoa(width)
 
 			// Block a domain, from the form prefilled by ?target=.
-			err := chromedp.Do(ctx,
+			must(t, ctx,
 				chromedp.Navigate(base+"/admin/blocks?target=later.example"),
 				chromedp.WaitVisible(chromedp.ID("reason")),
 				chromedp.SendKeys(chromedp.ID("reason"), "Spam, again and again"),
@@ -57,9 +32,6 @@ func TestBrowserAdminOps(t *testing.T) {
 				chromedp.WaitVisible(chromedp.CSS(".notice")),
 				screenshot(t, "admin-blocks-"+w),
 			)
-			if err != nil {
-				t.Fatal(err)
-			}
 			notice, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(".notice")))
 			if err != nil || !strings.Contains(notice, "Blocked the domain later.example: 0 follows removed, 1 queued delivery dropped.") {
 				t.Fatalf("notice %q, %v", notice, err)
@@ -71,21 +43,18 @@ func TestBrowserAdminOps(t *testing.T) {
 
 			// A name that is no domain is refused next to the field, the
 			// input kept.
-			err = chromedp.Do(ctx,
+			must(t, ctx,
 				chromedp.SendKeys(chromedp.ID("target"), "bad name.example"),
 				chromedp.Click(chromedp.CSS(`form[action="/admin/blocks"] button[type=submit]`)),
 				chromedp.WaitVisible(chromedp.ID("target-error")),
 				screenshot(t, "admin-blocks-error-"+w),
 			)
-			if err != nil {
-				t.Fatal(err)
-			}
 			if bs := blockList(t, f); len(bs) != 1 {
 				t.Fatalf("blocks: %+v", bs)
 			}
 
 			// Admit a co-op; the remove form waits behind its summary.
-			err = chromedp.Do(ctx,
+			must(t, ctx,
 				chromedp.Navigate(base+"/admin/federation"),
 				chromedp.WaitVisible(chromedp.ID("target")),
 				chromedp.SendKeys(chromedp.ID("target"), "@coop@b.example\r"),
@@ -94,15 +63,12 @@ func TestBrowserAdminOps(t *testing.T) {
 				chromedp.WaitVisible(chromedp.CSS(`form[action="/admin/federation/remove"] button`)),
 				screenshot(t, "admin-federation-"+w),
 			)
-			if err != nil {
-				t.Fatal(err)
-			}
 			if ps := peers(t, f); len(ps) != 1 || ps[0].Actor != "https://b.example/users/coop" {
 				t.Fatalf("peers: %+v", ps)
 			}
 
 			// Retry the dead delivery from the dead tab.
-			err = chromedp.Do(ctx,
+			must(t, ctx,
 				chromedp.Navigate(base+"/admin/deliveries"),
 				chromedp.WaitVisible(chromedp.CSS("nav.tabs")),
 				screenshot(t, "admin-deliveries-"+w),
@@ -112,9 +78,6 @@ func TestBrowserAdminOps(t *testing.T) {
 				chromedp.Click(chromedp.CSS(`form[action="/admin/deliveries/`+strconv.FormatInt(ids[0], 10)+`/retry"] button`)),
 				chromedp.WaitVisible(chromedp.CSS(".notice")),
 			)
-			if err != nil {
-				t.Fatal(err)
-			}
 			notice, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS(".notice")))
 			if err != nil || !strings.Contains(notice, "queued again") {
 				t.Fatalf("notice %q, %v", notice, err)

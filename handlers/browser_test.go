@@ -89,6 +89,77 @@ func servedFixture(t *testing.T) (fixture, string) {
 	return f, "http://" + ln.Addr().String()
 }
 
+// secondBrowser opens another browser context in ctx's browser, width
+// px wide: a second member at the same time, with their own cookies.
+func secondBrowser(t *testing.T, ctx context.Context, width int) context.Context {
+	t.Helper()
+	ctx2, cancel := chromedp.NewContext(ctx, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx2, chromedp.EmulateViewport(int64(width), 900)); err != nil {
+		t.Fatal(err)
+	}
+	return ctx2
+}
+
+// must runs steps within 30 seconds (a selector that never matches would
+// wait for ever) or fails the test, saying where the page was and what
+// its main said.
+func must(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(tctx, steps...); err != nil {
+		where, _ := chromedp.Run(ctx, chromedp.Location())
+		body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
+		t.Fatalf("%v at %s:\n%s", err, where, body)
+	}
+}
+
+// ownPassword is the password ownPasswords gives a member.
+func ownPassword(handle string) string { return handle + "-correct-horse" }
+
+// ownPasswords has each member choose their own password, ownPassword(h),
+// as after signing in with the one-time password an admin gave them.
+func ownPasswords(t *testing.T, f fixture, handles ...string) {
+	t.Helper()
+	admin := coop.AsAdmin(context.Background())
+	for _, h := range handles {
+		oneTime, err := f.svc.ResetPassword(admin, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.ChangePassword(context.Background(), h, oneTime, ownPassword(h)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// signInForm fills the sign-in form, once shown, with handle and pass,
+// and sends it by Enter.
+func signInForm(handle, pass string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.WaitVisible(chromedp.ID("handle")),
+		chromedp.SendKeys(chromedp.ID("handle"), handle),
+		chromedp.SendKeys(chromedp.ID("password"), pass+"\r"), // Enter submits
+	)
+}
+
+// signIn goes to url (the sign-in page, or a page that asks to sign in
+// first) and signs in as handle with ownPassword(handle).
+func signIn(url, handle string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(chromedp.Navigate(url), signInForm(handle, ownPassword(handle)))
+}
+
+// waitSignedIn waits for the header's sign of a signed-in member.
+var waitSignedIn = chromedp.WaitVisible(chromedp.CSS("nav.account strong"))
+
+// signOut sends the header's sign-out form and waits for the sign-in
+// link.
+var signOut = chromedp.Steps(
+	chromedp.Click(chromedp.CSS(`form[action="/signout"] button`)),
+	chromedp.WaitVisible(chromedp.CSS(`a[href="/signin"]`)),
+)
+
 // screenshot saves the page and says where.
 func screenshot(t *testing.T, name string) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
@@ -126,23 +197,19 @@ func TestBrowserSignInAndChangePassword(t *testing.T) {
 				t.Fatal(err)
 			}
 			w := strconv.Itoa(width)
-			err = chromedp.Do(ctx,
+			must(t, ctx,
 				chromedp.Navigate(base+"/"),
 				chromedp.Click(chromedp.CSS(`a[href="/signin"]`)),
 				chromedp.WaitVisible(chromedp.ID("handle")),
 				screenshot(t, "signin-"+w),
-				chromedp.SendKeys(chromedp.ID("handle"), "alice"),
-				chromedp.SendKeys(chromedp.ID("password"), oneTime+"\r"), // Enter submits
+				signInForm("alice", oneTime),
 				chromedp.WaitVisible(chromedp.ID("current")),
 			)
-			if err != nil {
-				t.Fatal(err)
-			}
 			location, err := chromedp.Run(ctx, chromedp.Location())
 			if err != nil || !strings.HasSuffix(location, "/account/password") {
 				t.Fatalf("after the one-time password: %q %v", location, err)
 			}
-			err = chromedp.Do(ctx,
+			must(t, ctx,
 				screenshot(t, "password-"+w),
 				chromedp.SendKeys(chromedp.ID("current"), oneTime),
 				chromedp.SendKeys(chromedp.ID("new"), "alice-correct-horse"),
@@ -151,9 +218,6 @@ func TestBrowserSignInAndChangePassword(t *testing.T) {
 				chromedp.WaitVisible(chromedp.CSS(`nav.account strong`)),
 				screenshot(t, "home-signed-in-"+w),
 			)
-			if err != nil {
-				t.Fatal(err)
-			}
 			who, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`nav.account strong`)))
 			if err != nil || who != "alice" {
 				t.Fatalf("signed in as %q: %v", who, err)
@@ -165,13 +229,7 @@ func TestBrowserSignInAndChangePassword(t *testing.T) {
 			if _, _, err := f.svc.SignIn(context.Background(), "alice", oneTime); err == nil {
 				t.Fatal("the one-time password still signs in")
 			}
-			err = chromedp.Do(ctx,
-				chromedp.Click(chromedp.CSS(`form[action="/signout"] button`)),
-				chromedp.WaitVisible(chromedp.CSS(`a[href="/signin"]`)),
-			)
-			if err != nil {
-				t.Fatal(err)
-			}
+			must(t, ctx, signOut)
 			signedIn, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!!document.querySelector('nav.account strong')`))
 			if err != nil || signedIn {
 				t.Fatalf("after sign-out: signed in %v, %v", signedIn, err)

@@ -23,35 +23,22 @@ func TestBrowserLinkAccountAndVerifyReceipt(t *testing.T) {
 			ctx := browse(t, width)
 			f, base := servedFixture(t)
 			admin := coop.AsAdmin(context.Background())
-			oneTime, err := f.svc.ResetPassword(admin, "alice")
-			if err != nil {
-				t.Fatal(err)
-			}
-			const password = "alice-correct-horse"
-			if err := f.svc.ChangePassword(context.Background(), "alice", oneTime, password); err != nil {
-				t.Fatal(err)
-			}
+			ownPasswords(t, f, "alice")
 			w := strconv.Itoa(width)
-			err = chromedp.Do(ctx,
-				chromedp.Navigate(base+"/signin?next=/account"),
-				chromedp.WaitVisible(chromedp.ID("handle")),
-				chromedp.SendKeys(chromedp.ID("handle"), "alice"),
-				chromedp.SendKeys(chromedp.ID("password"), password+"\r"),
+			must(t, ctx,
+				signIn(base+"/signin?next=/account", "alice"),
 				chromedp.WaitVisible(chromedp.ID("make-code")),
 				screenshot(t, "account-"+w),
 				chromedp.Click(chromedp.ID("make-code")),
 				chromedp.WaitVisible(chromedp.ID("link-code")),
 				screenshot(t, "account-code-"+w),
 			)
-			if err != nil {
-				t.Fatal(err)
-			}
 			code, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("link-code")))
 			if err != nil || len(code) != 19 {
 				t.Fatalf("link code %q, %v", code, err)
 			}
 			sendDirect(t, f, annAccount, "@coop "+code)
-			err = chromedp.Do(ctx,
+			must(t, ctx,
 				chromedp.Navigate(base+"/account"),
 				chromedp.WaitVisible(chromedp.CSS(`form[action="/account/links/confirm"] button`)),
 				screenshot(t, "account-pending-"+w),
@@ -59,9 +46,6 @@ func TestBrowserLinkAccountAndVerifyReceipt(t *testing.T) {
 				chromedp.WaitVisible(chromedp.ID("linked")),
 				screenshot(t, "account-linked-"+w),
 			)
-			if err != nil {
-				t.Fatal(err)
-			}
 			linked, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("linked")))
 			if err != nil || !strings.Contains(linked, annAccount) {
 				t.Fatalf("linked accounts %q, %v", linked, err)
@@ -78,7 +62,7 @@ func TestBrowserLinkAccountAndVerifyReceipt(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			err = chromedp.Do(ctx,
+			must(t, ctx,
 				chromedp.Navigate(base+"/decisions"),
 				chromedp.WaitVisible(chromedp.ID("witnesses")),
 				screenshot(t, "decisions-"+w),
@@ -92,9 +76,6 @@ func TestBrowserLinkAccountAndVerifyReceipt(t *testing.T) {
 				chromedp.WaitVisible(chromedp.CSS(`div.ok`)),
 				screenshot(t, "verify-"+w),
 			)
-			if err != nil {
-				t.Fatal(err)
-			}
 			ok, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`div.ok`)))
 			if err != nil || !strings.Contains(ok, "The receipt verifies") || !strings.Contains(ok, "member.account_linked") {
 				t.Fatalf("verification %q, %v", ok, err)
@@ -114,7 +95,7 @@ func TestBrowserDecisionsWithWitnesses(t *testing.T) {
 			srv := httptest.NewServer(f.handler)
 			t.Cleanup(srv.Close)
 			w := strconv.Itoa(width)
-			err := chromedp.Do(ctx,
+			must(t, ctx,
 				chromedp.Navigate(srv.URL+"/decisions"),
 				chromedp.WaitVisible(chromedp.ID("witnesses")),
 				screenshot(t, "decisions-witnessed-"+w),
@@ -122,9 +103,6 @@ func TestBrowserDecisionsWithWitnesses(t *testing.T) {
 				chromedp.WaitVisible(chromedp.ID("proof")),
 				screenshot(t, "decision-witnessed-"+w),
 			)
-			if err != nil {
-				t.Fatal(err)
-			}
 			text, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`section[aria-labelledby=proof]`)))
 			if err != nil || !strings.Contains(text, "b.example/witness") {
 				t.Fatalf("proof section %q, %v", text, err)

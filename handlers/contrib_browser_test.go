@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/coopfed/coopfed/coop"
@@ -22,44 +21,12 @@ func TestBrowserContributionAndPayout(t *testing.T) {
 	for _, width := range []int{360, 1280} {
 		t.Run(strconv.Itoa(width)+"px", func(t *testing.T) {
 			ctxA := browse(t, width)
-			ctxB, cancel := chromedp.NewContext(ctxA, chromedp.WithNewBrowserContext())
-			t.Cleanup(cancel)
-			if err := chromedp.Do(ctxB, chromedp.EmulateViewport(int64(width), 900)); err != nil {
-				t.Fatal(err)
-			}
+			ctxB := secondBrowser(t, ctxA, width)
 			f, base := servedFixture(t)
 			contribFixture(t, f)
 			admin := coop.AsAdmin(context.Background())
-			for _, h := range []string{"alice", "bea"} {
-				one, err := f.svc.ResetPassword(admin, h)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := f.svc.ChangePassword(context.Background(), h, one, h+"-correct-horse"); err != nil {
-					t.Fatal(err)
-				}
-			}
+			ownPasswords(t, f, "alice", "bea")
 			w := strconv.Itoa(width)
-			signIn := func(ctx context.Context, h, next string) chromedp.Action[chromedp.Void] {
-				return chromedp.Steps(
-					chromedp.Navigate(base+"/signin?next="+next),
-					chromedp.WaitVisible(chromedp.ID("handle")),
-					chromedp.SendKeys(chromedp.ID("handle"), h),
-					chromedp.SendKeys(chromedp.ID("password"), h+"-correct-horse\r"),
-				)
-			}
-			// must runs steps within 30 seconds (a selector that never
-			// matches would wait for ever), saying where the page was.
-			must := func(ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
-				t.Helper()
-				tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-				defer cancel()
-				if err := chromedp.Do(tctx, steps...); err != nil {
-					where, _ := chromedp.Run(ctx, chromedp.Location())
-					body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
-					t.Fatalf("%v at %s:\n%s", err, where, body)
-				}
-			}
 			text := func(ctx context.Context, sel string) string {
 				t.Helper()
 				s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
@@ -70,8 +37,8 @@ func TestBrowserContributionAndPayout(t *testing.T) {
 			}
 
 			// alice records a contribution.
-			must(ctxA,
-				signIn(ctxA, "alice", "/@kit"),
+			must(t, ctxA,
+				signIn(base+"/signin?next=/@kit", "alice"),
 				chromedp.WaitVisible(chromedp.CSS(`a[href="/projects/kit/contributions"]`)),
 				screenshot(t, "project-member-"+w),
 				chromedp.Click(chromedp.CSS(`a[href="/projects/kit/contributions"]`)),
@@ -95,8 +62,8 @@ func TestBrowserContributionAndPayout(t *testing.T) {
 			}
 
 			// bea, in her own browser context, approves it.
-			must(ctxB,
-				signIn(ctxB, "bea", "/projects/kit/contributions"),
+			must(t, ctxB,
+				signIn(base+"/signin?next=/projects/kit/contributions", "bea"),
 				chromedp.WaitVisible(chromedp.CSS(`form[action="/contributions/1/decision"] button`)),
 				screenshot(t, "contributions-maintainer-"+w),
 				chromedp.Click(chromedp.CSS(`form[action="/contributions/1/decision"] button`)),
@@ -107,7 +74,7 @@ func TestBrowserContributionAndPayout(t *testing.T) {
 			}
 
 			// alice creates a round; its draft split shows.
-			must(ctxA,
+			must(t, ctxA,
 				chromedp.Navigate(base+"/projects/kit/payouts"),
 				chromedp.WaitVisible(chromedp.ID("budget")),
 				screenshot(t, "payouts-empty-"+w),
@@ -127,7 +94,7 @@ func TestBrowserContributionAndPayout(t *testing.T) {
 			}
 
 			// bea approves the round, downloads the CSV, verifies.
-			must(ctxB,
+			must(t, ctxB,
 				chromedp.Navigate(base+"/payouts/1"),
 				chromedp.WaitVisible(chromedp.CSS(`form[action="/payouts/1/approve"] button`)),
 				chromedp.Click(chromedp.CSS(`form[action="/payouts/1/approve"] button`)),
@@ -148,7 +115,7 @@ func TestBrowserContributionAndPayout(t *testing.T) {
 			if csv != string(st.CSV()) || !strings.Contains(csv, "90.00") {
 				t.Fatalf("the CSV the page fetched:\n%s\ncoop's:\n%s", csv, st.CSV())
 			}
-			must(ctxB,
+			must(t, ctxB,
 				chromedp.Click(chromedp.CSS(`form[action="/payouts/1/verify"] button`)),
 				chromedp.WaitVisible(chromedp.ID("verified")),
 				screenshot(t, "payout-verified-"+w),
@@ -156,7 +123,7 @@ func TestBrowserContributionAndPayout(t *testing.T) {
 			if s := text(ctxB, `#verified`); !strings.Contains(s, "It matches") {
 				t.Fatalf("verify: %q", s)
 			}
-			must(ctxA, chromedp.Navigate(base+"/projects/kit/payouts"), chromedp.WaitVisible(chromedp.CSS(`a[href="/payouts/1"]`)), screenshot(t, "payouts-list-"+w))
+			must(t, ctxA, chromedp.Navigate(base+"/projects/kit/payouts"), chromedp.WaitVisible(chromedp.CSS(`a[href="/payouts/1"]`)), screenshot(t, "payouts-list-"+w))
 		})
 	}
 }

@@ -54,13 +54,8 @@ func (a *app) discussion(ctx context.Context, num int64) ([]discussionReply, err
 // in the discussion (post/redirect/get). An empty or too long reply
 // comes back with the text kept and the reason by the field.
 func (a *app) proposalReply(w http.ResponseWriter, r *http.Request) {
-	num, ok := proposalNum(r)
+	ctx, num, ok := a.memberOnProposal(w, r)
 	if !ok {
-		a.serveError(w, r, coop.ErrNotFound)
-		return
-	}
-	_, ctx, ok := a.member(w, r)
-	if !ok || !a.postForm(w, r, maxProposalForm) {
 		return
 	}
 	text := r.PostForm.Get("text")

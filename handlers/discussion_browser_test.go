@@ -27,24 +27,12 @@ func TestBrowserDiscussionAndNotifications(t *testing.T) {
 			if err := f.svc.AddAlias(admin, "alice", "alice@old.example"); err != nil {
 				t.Fatal(err)
 			}
-			oneTime, err := f.svc.ResetPassword(admin, "alice")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := f.svc.ChangePassword(admin, "alice", oneTime, "alice-correct-horse"); err != nil {
-				t.Fatal(err)
-			}
+			ownPasswords(t, f, "alice")
 			w := strconv.Itoa(width)
-			err = chromedp.Do(ctx,
-				chromedp.Navigate(base+"/signin?next=/proposals/1"),
-				chromedp.WaitVisible(chromedp.ID("handle")),
-				chromedp.SendKeys(chromedp.ID("handle"), "alice"),
-				chromedp.SendKeys(chromedp.ID("password"), "alice-correct-horse\r"),
+			must(t, ctx,
+				signIn(base+"/signin?next=/proposals/1", "alice"),
 				chromedp.WaitVisible(chromedp.ID("discussion")),
 			)
-			if err != nil {
-				t.Fatal(err)
-			}
 			reply, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#reply-1 .reply-body`)))
 			if err != nil || !strings.Contains(reply, "I would rather wait.") {
 				t.Fatalf("the remote reply reads %q: %v", reply, err)
@@ -54,29 +42,23 @@ func TestBrowserDiscussionAndNotifications(t *testing.T) {
 			if err != nil || unsafe != 0 {
 				t.Fatalf("%d unsafe elements in the discussion: %v", unsafe, err)
 			}
-			err = chromedp.Do(ctx,
+			must(t, ctx,
 				chromedp.SendKeys(chromedp.ID("reply-text"), "Agreed, after the release.\n\nMarch?"),
 				chromedp.Click(chromedp.ID("send-reply")),
 				chromedp.WaitVisible(chromedp.CSS(`li.by-member`)),
 				screenshot(t, "proposal-discussion-"+w),
 			)
-			if err != nil {
-				t.Fatal(err)
-			}
 			mine, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`li.by-member`)))
 			if err != nil || !strings.Contains(mine, "Agreed, after the release.") || !strings.Contains(mine, "member") {
 				t.Fatalf("alice's reply reads %q: %v", mine, err)
 			}
 
 			// A link code survives a reload, and the URL does not carry it.
-			err = chromedp.Do(ctx,
+			must(t, ctx,
 				chromedp.Navigate(base+"/account"),
 				chromedp.Click(chromedp.ID("make-code")),
 				chromedp.WaitVisible(chromedp.ID("link-code")),
 			)
-			if err != nil {
-				t.Fatal(err)
-			}
 			code, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("link-code")))
 			if err != nil {
 				t.Fatal(err)
@@ -91,25 +73,19 @@ func TestBrowserDiscussionAndNotifications(t *testing.T) {
 				t.Fatalf("after a reload: %q (was %q) at %s: %v", again, code, location, err)
 			}
 
-			err = chromedp.Do(ctx,
+			must(t, ctx,
 				chromedp.Click(chromedp.ID("notifications-link")),
 				chromedp.WaitVisible(chromedp.ID("unread-count")),
 				screenshot(t, "notifications-"+w),
 			)
-			if err != nil {
-				t.Fatal(err)
-			}
 			unread, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("unread-count")))
 			if err != nil || unread != "2 unread" {
 				t.Fatalf("unread %q: %v", unread, err)
 			}
-			err = chromedp.Do(ctx,
+			must(t, ctx,
 				chromedp.Click(chromedp.ID("mark-read")),
 				chromedp.WaitVisible(chromedp.CSS(`p.ok`)),
 			)
-			if err != nil {
-				t.Fatal(err)
-			}
 			unread, err = chromedp.Run(ctx, chromedp.Text(chromedp.ID("unread-count")))
 			if err != nil || unread != "All read" {
 				t.Fatalf("after marking: %q: %v", unread, err)

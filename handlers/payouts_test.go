@@ -45,12 +45,7 @@ func TestPayoutPages(t *testing.T) {
 	}
 	form.Set("csrf", token)
 	t.Run("a refused round says why and keeps the form", func(t *testing.T) {
-		bad := url.Values{}
-		for k, v := range form {
-			bad[k] = v
-		}
-		bad.Set("formula", "equal")
-		resp, page := alice.do("POST", list, bad)
+		resp, page := alice.do("POST", list, withField(form, "formula", "equal"))
 		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, "role=\"alert\"") || !strings.Contains(page, `value="100.00"`) {
 			t.Fatalf("%d\n%s", resp.StatusCode, page)
 		}

@@ -69,14 +69,8 @@ func TestBrowserProfileUpload(t *testing.T) {
 			if _, _, err := f.svc.AddMember(admin, coop.NewMember{Handle: "ada", DisplayName: "Ada", Role: coop.RoleAdmin}); err != nil {
 				t.Fatal(err)
 			}
-			one, err := f.svc.ResetPassword(admin, "ada")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := f.svc.ChangePassword(context.Background(), "ada", one, "ada-correct-horse"); err != nil {
-				t.Fatal(err)
-			}
-			err = f.db.Write(context.Background(), func(tx *store.Tx) error {
+			ownPasswords(t, f, "ada")
+			err := f.db.Write(context.Background(), func(tx *store.Tx) error {
 				for _, uri := range []string{"https://tools.example/users/coop", "https://care-coop.example/users/coop"} {
 					if err := tx.InsertPeer(context.Background(), coop.Peer{Actor: uri, AddedAt: time.Now(), AddedBy: "cli"}); err != nil {
 						return err
@@ -88,21 +82,8 @@ func TestBrowserProfileUpload(t *testing.T) {
 				t.Fatal(err)
 			}
 			w := strconv.Itoa(width)
-			must := func(steps ...chromedp.Action[chromedp.Void]) {
-				t.Helper()
-				tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-				defer cancel()
-				if err := chromedp.Do(tctx, steps...); err != nil {
-					where, _ := chromedp.Run(ctx, chromedp.Location())
-					body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
-					t.Fatalf("%v at %s:\n%s", err, where, body)
-				}
-			}
-			must(
-				chromedp.Navigate(base+"/signin?next=/admin/profile"),
-				chromedp.WaitVisible(chromedp.ID("handle")),
-				chromedp.SendKeys(chromedp.ID("handle"), "ada"),
-				chromedp.SendKeys(chromedp.ID("password"), "ada-correct-horse\r"),
+			must(t, ctx,
+				signIn(base+"/signin?next=/admin/profile", "ada"),
 				chromedp.WaitVisible(chromedp.ID("avatar")),
 				screenshot(t, "admin-profile-empty-"+w),
 				// A text file chosen as the header: refused by its content.
@@ -145,7 +126,7 @@ func TestBrowserProfileUpload(t *testing.T) {
 			if err != nil || scroll > width {
 				t.Errorf("page is %d px wide in a %d px window (%v)", scroll, width, err)
 			}
-			must(screenshot(t, "home-profile-"+w))
+			must(t, ctx, screenshot(t, "home-profile-"+w))
 		})
 	}
 }

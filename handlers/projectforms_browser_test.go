@@ -24,21 +24,11 @@ func TestBrowserProjectCreateAndEdit(t *testing.T) {
 		t.Run(strconv.Itoa(width)+"px", func(t *testing.T) {
 			ctx := browse(t, width)
 			f, base := servedFixture(t)
-			admin := coop.AsAdmin(context.Background())
-			oneTime, err := f.svc.ResetPassword(admin, "alice")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := f.svc.ChangePassword(admin, "alice", oneTime, "alice-correct-horse"); err != nil {
-				t.Fatal(err)
-			}
+			ownPasswords(t, f, "alice")
 			seedToolPosts(t, f)
 			w := strconv.Itoa(width)
-			err = chromedp.Do(ctx,
-				chromedp.Navigate(base+"/signin?next=/projects"),
-				chromedp.WaitVisible(chromedp.ID("handle")),
-				chromedp.SendKeys(chromedp.ID("handle"), "alice"),
-				chromedp.SendKeys(chromedp.ID("password"), "alice-correct-horse\r"),
+			must(t, ctx,
+				signIn(base+"/signin?next=/projects", "alice"),
 				chromedp.WaitVisible(chromedp.CSS(`a[href="/projects/new"]`)),
 				chromedp.Click(chromedp.CSS(`a[href="/projects/new"]`)),
 				chromedp.WaitVisible(chromedp.ID("slug")),
@@ -54,14 +44,11 @@ func TestBrowserProjectCreateAndEdit(t *testing.T) {
 				chromedp.WaitVisible(chromedp.ID("tags-error")),
 				screenshot(t, "projectnew-error-"+w),
 			)
-			if err != nil {
-				t.Fatal(err)
-			}
 			msg, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("tags-error")))
 			if err != nil || !strings.Contains(msg, "no-dash") {
 				t.Fatalf("tags error %q, %v", msg, err)
 			}
-			err = chromedp.Do(ctx,
+			must(t, ctx,
 				chromedp.Evaluate[chromedp.Void](`document.getElementById("tags").value = ""`),
 				chromedp.SendKeys(chromedp.ID("tags"), "go, tools"),
 				chromedp.Click(chromedp.CSS(`form.project button[type=submit]`)),
@@ -75,9 +62,6 @@ func TestBrowserProjectCreateAndEdit(t *testing.T) {
 				chromedp.Click(chromedp.CSS(`form.project button[type=submit]`)),
 				chromedp.WaitVisible(chromedp.CSS(`a[href="/projects/kit/edit"]`)),
 			)
-			if err != nil {
-				t.Fatal(err)
-			}
 			facts, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`dl.facts`)))
 			if err != nil || !strings.Contains(facts, "#go, #web") || strings.Contains(facts, "#tools") {
 				t.Fatalf("the facts after the edit: %q, %v", facts, err)
@@ -86,14 +70,11 @@ func TestBrowserProjectCreateAndEdit(t *testing.T) {
 			if err != nil || strings.Join(p.Tags, " ") != "go web" || len(p.Maintainers) != 1 || !strings.HasSuffix(p.Maintainers[0], "/users/alice") {
 				t.Fatalf("kit = %+v, %v", p, err)
 			}
-			err = chromedp.Do(ctx,
+			must(t, ctx,
 				chromedp.Navigate(base+"/@tool"),
 				chromedp.WaitVisible(chromedp.ID("posts-h")),
 				screenshot(t, "project-page-"+w),
 			)
-			if err != nil {
-				t.Fatal(err)
-			}
 			// The remote post's script and handler are gone: nothing ran.
 			title, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.title + " " + document.querySelectorAll("script, [onclick]").length`))
 			if err != nil || strings.Contains(title, "pwned") || !strings.HasSuffix(title, " 0") {

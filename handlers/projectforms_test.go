@@ -76,17 +76,9 @@ func TestProjectForms(t *testing.T) {
 	csrf := csrfOf(t, page)
 	form := url.Values{"csrf": {csrf}, "slug": {"kit"}, "name": {"The Kit"}, "summary": {"Tools & <parts>."},
 		"repository": {"https://git.example/kit"}, "licence": {"MIT"}, "tags": {"#Go, web"}, "needs": {"code review, design"}}
-	with := func(k, v string) url.Values {
-		out := url.Values{}
-		for key, vs := range form {
-			out[key] = vs
-		}
-		out.Set(k, v)
-		return out
-	}
 
 	t.Run("without the CSRF token nothing is created", func(t *testing.T) {
-		resp, _ := dave.do("POST", "/projects/new", with("csrf", ""))
+		resp, _ := dave.do("POST", "/projects/new", withField(form, "csrf", ""))
 		if resp.StatusCode != http.StatusForbidden {
 			t.Fatalf("status %d", resp.StatusCode)
 		}
@@ -102,7 +94,7 @@ func TestProjectForms(t *testing.T) {
 			{"licence", "MIT OR (", `id="licence-error"`},
 			{"tags", "no-dashes", `id="tags-error"`},
 		} {
-			resp, page := dave.do("POST", "/projects/new", with(tt.field, tt.value))
+			resp, page := dave.do("POST", "/projects/new", withField(form, tt.field, tt.value))
 			mustContain(t, tt.field+"="+tt.value, resp.StatusCode, http.StatusBadRequest, page, tt.want, `role="alert"`,
 				`aria-invalid="true"`, `value="The Kit"`)
 		}
@@ -140,16 +132,8 @@ func TestProjectForms(t *testing.T) {
 		"alice\nhttps://other.example/users/bob</textarea>", `<label for="maintainers">`)
 	edit := url.Values{"csrf": {csrfOf(t, page)}, "name": {"The Tool"}, "summary": {""}, "repository": {"https://git.example/tool"},
 		"licence": {"AGPL-3.0-or-later"}, "tags": {"go web"}, "needs": {"review"}, "maintainers": {"alice\ndave"}}
-	editWith := func(k, v string) url.Values {
-		out := url.Values{}
-		for key, vs := range edit {
-			out[key] = vs
-		}
-		out.Set(k, v)
-		return out
-	}
 	t.Run("a forged edit is refused", func(t *testing.T) {
-		resp, _ := alice.do("POST", "/projects/tool/edit", editWith("csrf", "forged"))
+		resp, _ := alice.do("POST", "/projects/tool/edit", withField(edit, "csrf", "forged"))
 		if resp.StatusCode != http.StatusForbidden {
 			t.Fatalf("status %d", resp.StatusCode)
 		}
@@ -162,7 +146,7 @@ func TestProjectForms(t *testing.T) {
 			{"maintainers", "nobody", `id="maintainers-error"`},
 			{"needs", strings.Repeat("x", 101), `id="needs-error"`},
 		} {
-			resp, page := alice.do("POST", "/projects/tool/edit", editWith(tt.field, tt.value))
+			resp, page := alice.do("POST", "/projects/tool/edit", withField(edit, tt.field, tt.value))
 			mustContain(t, tt.field+"="+tt.value, resp.StatusCode, http.StatusBadRequest, page, tt.want, `role="alert"`, `value="go web"`)
 		}
 		toolUnchanged(t, f)

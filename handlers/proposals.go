@@ -77,6 +77,22 @@ func proposalNum(r *http.Request) (int64, bool) {
 	return n, err == nil
 }
 
+// memberOnProposal checks a member's POST on the proposal of the path:
+// the proposal's number (404 when there is none), the member and the
+// form; ok is false after a response was written.
+func (a *app) memberOnProposal(w http.ResponseWriter, r *http.Request) (context.Context, int64, bool) {
+	num, ok := proposalNum(r)
+	if !ok {
+		a.serveError(w, r, coop.ErrNotFound)
+		return nil, 0, false
+	}
+	_, ctx, ok := a.member(w, r)
+	if !ok || !a.postForm(w, r, maxProposalForm) {
+		return nil, 0, false
+	}
+	return ctx, num, true
+}
+
 func proposalPath(num int64) string { return "/proposals/" + strconv.FormatInt(num, 10) }
 
 // The list.
@@ -540,13 +556,8 @@ func ballotArgs(p coop.Proposal, f url.Values) []string {
 // proposalVote casts the member's ballot, or moves an option of a
 // ranking up or down and shows the form again.
 func (a *app) proposalVote(w http.ResponseWriter, r *http.Request) {
-	num, ok := proposalNum(r)
+	ctx, num, ok := a.memberOnProposal(w, r)
 	if !ok {
-		a.serveError(w, r, coop.ErrNotFound)
-		return
-	}
-	_, ctx, ok := a.member(w, r)
-	if !ok || !a.postForm(w, r, maxProposalForm) {
 		return
 	}
 	page, err := a.proposalPage(r, num)
@@ -638,13 +649,8 @@ func refusalText(e *coop.RefusedError) string {
 }
 
 func (a *app) proposalWithdraw(w http.ResponseWriter, r *http.Request) {
-	num, ok := proposalNum(r)
+	ctx, num, ok := a.memberOnProposal(w, r)
 	if !ok {
-		a.serveError(w, r, coop.ErrNotFound)
-		return
-	}
-	_, ctx, ok := a.member(w, r)
-	if !ok || !a.postForm(w, r, maxProposalForm) {
 		return
 	}
 	if r.PostForm.Get("confirm") != "yes" {
@@ -659,13 +665,8 @@ func (a *app) proposalWithdraw(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *app) proposalExtend(w http.ResponseWriter, r *http.Request) {
-	num, ok := proposalNum(r)
+	ctx, num, ok := a.memberOnProposal(w, r)
 	if !ok {
-		a.serveError(w, r, coop.ErrNotFound)
-		return
-	}
-	_, ctx, ok := a.member(w, r)
-	if !ok || !a.postForm(w, r, maxProposalForm) {
 		return
 	}
 	d, ok := parseDuration(r.PostForm.Get("closes_in"), r.PostForm.Get("closes_unit"))

@@ -85,19 +85,10 @@ func TestBrowserRankedProposal(t *testing.T) {
 			now.Store(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC).UnixNano())
 			f, base := servedFixtureAt(t, &now)
 			admin := coop.AsAdmin(context.Background())
-			oneTime, err := f.svc.ResetPassword(admin, "alice")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := f.svc.ChangePassword(admin, "alice", oneTime, "alice-correct-horse"); err != nil {
-				t.Fatal(err)
-			}
+			ownPasswords(t, f, "alice")
 			w := strconv.Itoa(width)
-			err = chromedp.Do(ctx,
-				chromedp.Navigate(base+"/signin?next=/proposals"),
-				chromedp.WaitVisible(chromedp.ID("handle")),
-				chromedp.SendKeys(chromedp.ID("handle"), "alice"),
-				chromedp.SendKeys(chromedp.ID("password"), "alice-correct-horse\r"),
+			must(t, ctx,
+				signIn(base+"/signin?next=/proposals", "alice"),
 				chromedp.WaitVisible(chromedp.ID("needs")),
 				chromedp.Click(chromedp.CSS(`a[href="/proposals/new"]`)),
 				chromedp.WaitVisible(chromedp.ID("title")),
@@ -113,9 +104,6 @@ func TestBrowserRankedProposal(t *testing.T) {
 				chromedp.Click(chromedp.CSS(`button[name=open]`)),
 				chromedp.WaitVisible(chromedp.ID("ballot-h")),
 			)
-			if err != nil {
-				t.Fatal(err)
-			}
 			location, err := chromedp.Run(ctx, chromedp.Location())
 			if err != nil || !strings.HasSuffix(location, "/proposals/1") {
 				t.Fatalf("after the form: %q %v", location, err)
@@ -124,7 +112,7 @@ func TestBrowserRankedProposal(t *testing.T) {
 			// comes back focused on it; Space moves it up again (the
 			// focus then on its "down", its "up" being disabled); Tab to
 			// "Cast this ranking", Enter.
-			err = chromedp.Do(ctx,
+			must(t, ctx,
 				rankingIs("apple banana cherry", ""),
 				screenshot(t, "proposal-ballot-"+w),
 				tabTo("up-cherry"),
@@ -138,9 +126,6 @@ func TestBrowserRankedProposal(t *testing.T) {
 				chromedp.WaitVisible(chromedp.CSS(`p.notice`)),
 				screenshot(t, "proposal-voted-"+w),
 			)
-			if err != nil {
-				t.Fatal(err)
-			}
 			mine, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#your-ballot strong`)))
 			if err != nil || mine != "cherry apple banana" {
 				t.Fatalf("the current ballot %q: %v", mine, err)
@@ -150,25 +135,20 @@ func TestBrowserRankedProposal(t *testing.T) {
 			if _, err := f.svc.CloseProposal(admin, 1); err != nil {
 				t.Fatal(err)
 			}
-			err = chromedp.Do(ctx,
+			must(t, ctx,
 				chromedp.Navigate(base+"/proposals/1"),
 				chromedp.WaitVisible(chromedp.CSS(`svg.chart`)),
 				screenshot(t, "proposal-outcome-"+w),
 			)
-			if err != nil {
-				t.Fatal(err)
-			}
 			chart, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('svg.chart title').textContent + ' | ' + document.querySelector('svg.chart desc').textContent`))
 			if err != nil || chart != "Proposal 1: first preferences per option | Apple: 0; Banana: 0; Cherry: 1." {
 				t.Fatalf("the chart: %q %v", chart, err)
 			}
-			if err := chromedp.Do(ctx,
+			must(t, ctx,
 				chromedp.Navigate(base+"/proposals"),
 				chromedp.WaitVisible(chromedp.ID("closed")),
 				screenshot(t, "proposals-"+w),
-			); err != nil {
-				t.Fatal(err)
-			}
+			)
 		})
 	}
 }
@@ -185,24 +165,15 @@ func TestBrowserBallotForms(t *testing.T) {
 			f, base := servedFixtureAt(t, &now)
 			consent := openYesNo(t, f, "consent")
 			score := openYesNo(t, f, "score")
-			admin := coop.AsAdmin(context.Background())
-			oneTime, err := f.svc.ResetPassword(admin, "alice")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := f.svc.ChangePassword(admin, "alice", oneTime, "alice-correct-horse"); err != nil {
-				t.Fatal(err)
-			}
+			ownPasswords(t, f, "alice")
 			w := strconv.Itoa(width)
 			path := func(n int64) string { return base + "/proposals/" + strconv.FormatInt(n, 10) }
-			err = chromedp.Do(ctx,
+			must(t, ctx,
 				chromedp.Navigate(path(consent.Num)),
 				chromedp.WaitVisible(chromedp.CSS(`a[href^="/signin?next="]`)),
 				screenshot(t, "proposal-visitor-"+w),
 				chromedp.Click(chromedp.CSS(`a[href^="/signin?next="]`)),
-				chromedp.WaitVisible(chromedp.ID("handle")),
-				chromedp.SendKeys(chromedp.ID("handle"), "alice"),
-				chromedp.SendKeys(chromedp.ID("password"), "alice-correct-horse\r"),
+				signInForm("alice", ownPassword("alice")),
 				chromedp.WaitVisible(chromedp.ID("stance-block")),
 				screenshot(t, "proposal-consent-"+w),
 				chromedp.Focus(chromedp.ID("stance-agree")),
@@ -214,9 +185,6 @@ func TestBrowserBallotForms(t *testing.T) {
 				chromedp.WaitVisible(chromedp.ID("score-yes")),
 				screenshot(t, "proposal-score-"+w),
 			)
-			if err != nil {
-				t.Fatal(err)
-			}
 			mv, err := f.svc.MyVote(coop.WithPrincipal(context.Background(), coop.Principal{ID: f.svc.Site.ActorID("alice"), Channel: "cli"}), consent.Num)
 			if err != nil || mv.Ballot == nil || mv.Ballot.Stance.String() != "agree" {
 				t.Fatalf("alice's consent ballot: %+v %v", mv.Ballot, err)

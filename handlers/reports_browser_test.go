@@ -20,19 +20,10 @@ func TestBrowserResolveReport(t *testing.T) {
 			f, base := servedFixture(t)
 			reportsFixture(t, f)
 			admin := coop.AsAdmin(context.Background())
-			oneTime, err := f.svc.ResetPassword(admin, "ada")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := f.svc.ChangePassword(admin, "ada", oneTime, "ada-correct-horse"); err != nil {
-				t.Fatal(err)
-			}
+			ownPasswords(t, f, "ada")
 			w := strconv.Itoa(width)
-			err = chromedp.Do(ctx,
-				chromedp.Navigate(base+"/admin/reports"), // to sign in first, then back
-				chromedp.WaitVisible(chromedp.ID("handle")),
-				chromedp.SendKeys(chromedp.ID("handle"), "ada"),
-				chromedp.SendKeys(chromedp.ID("password"), "ada-correct-horse\r"),
+			must(t, ctx,
+				signIn(base+"/admin/reports", "ada"), // to sign in first, then back
 				chromedp.WaitVisible(chromedp.ID("report-1")),
 				screenshot(t, "adminreports-open-"+w),
 				tabTo("note-1"),
@@ -42,9 +33,6 @@ func TestBrowserResolveReport(t *testing.T) {
 				chromedp.WaitVisible(chromedp.CSS("p.resolution")),
 				screenshot(t, "adminreports-resolved-"+w),
 			)
-			if err != nil {
-				t.Fatal(err)
-			}
 			text, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("p.resolution")))
 			if err != nil || !strings.Contains(text, "Resolved by ada") || !strings.Contains(text, "Asked alice to take it down.") {
 				t.Fatalf("resolution %q, %v", text, err)

@@ -62,6 +62,17 @@ func csrfOf(t *testing.T, page string) string {
 	return m[1]
 }
 
+// withField is a copy of form with the field k set to v: a form sent
+// again with one field changed.
+func withField(form url.Values, k, v string) url.Values {
+	out := url.Values{}
+	for key, vs := range form {
+		out[key] = vs
+	}
+	out.Set(k, v)
+	return out
+}
+
 func TestSignInAndPassword(t *testing.T) {
 	f := newFixture(t)
 	oneTime, err := f.svc.ResetPassword(coop.AsAdmin(context.Background()), "alice")

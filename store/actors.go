@@ -102,25 +102,9 @@ func (r reader) MemberByHandle(ctx context.Context, handle string) (coop.Member,
 
 // Members implements coop.Reader.
 func (r reader) Members(ctx context.Context) ([]coop.Member, error) {
-	rows, err := r.q.QueryContext(ctx, `SELECT `+memberColumns+`
+	return queryAll(ctx, r.q, "list members", scanMember, `SELECT `+memberColumns+`
 		FROM actors a JOIN members m ON m.actor_id = a.id
 		WHERE a.removed_at IS NULL ORDER BY a.handle_fold`)
-	if err != nil {
-		return nil, fmt.Errorf("store: list members: %w", err)
-	}
-	defer rows.Close()
-	var out []coop.Member
-	for rows.Next() {
-		m, err := scanMember(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list members: %w", err)
-		}
-		out = append(out, m)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: list members: %w", err)
-	}
-	return out, nil
 }
 
 // MemberPasswordHash returns a member's argon2id password hash.

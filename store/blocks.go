@@ -42,23 +42,7 @@ func (db *DB) UpdateBlocks(ctx context.Context, fn func(coop.BlockTx) error) err
 
 // Blocks implements coop.BlockStore.
 func (r reader) Blocks(ctx context.Context) ([]coop.Block, error) {
-	rows, err := r.q.QueryContext(ctx, `SELECT `+blockColumns+` FROM blocks ORDER BY kind DESC, id`)
-	if err != nil {
-		return nil, fmt.Errorf("store: blocks: %w", err)
-	}
-	defer rows.Close()
-	var out []coop.Block
-	for rows.Next() {
-		b, err := scanBlock(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: blocks: %w", err)
-		}
-		out = append(out, b)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: blocks: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, r.q, "blocks", scanBlock, `SELECT `+blockColumns+` FROM blocks ORDER BY kind DESC, id`)
 }
 
 // DomainBlock finds the block of host's domain or of a domain above it

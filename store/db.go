@@ -334,6 +334,28 @@ func (t *Tx) Savepoint(ctx context.Context, fn func() error) error {
 // reader implements coop.Reader on a pool or a transaction.
 type reader struct{ q querier }
 
+// queryAll runs query and reads each row with scan; what names the list
+// in its errors ("store: what: ...").
+func queryAll[T any](ctx context.Context, q querier, what string, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: %s: %w", what, err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: %s: %w", what, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: %s: %w", what, err)
+	}
+	return out, nil
+}
+
 // Tx is a write transaction; it implements coop.Tx, and adds the writes
 // that only store's direct callers (federation, tests) use.
 type Tx struct {

@@ -394,25 +394,9 @@ func (r reader) Deliveries(ctx context.Context, state DeliveryState, limit int) 
 	if state != "" && !state.Valid() {
 		return nil, fmt.Errorf("store: list deliveries: unknown state %q", state)
 	}
-	rows, err := r.q.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries d
+	return queryAll(ctx, r.q, "list deliveries", func(s scanner) (Delivery, error) { return scanDelivery(s) }, `SELECT `+deliveryColumns+` FROM deliveries d
 		WHERE ? = '' OR d.state = ?
 		ORDER BY d.id DESC LIMIT ?`, string(state), string(state), limit)
-	if err != nil {
-		return nil, fmt.Errorf("store: list deliveries: %w", err)
-	}
-	defer rows.Close()
-	var out []Delivery
-	for rows.Next() {
-		d, err := scanDelivery(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list deliveries: %w", err)
-		}
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: list deliveries: %w", err)
-	}
-	return out, nil
 }
 
 // Delivery returns one delivery by id.

@@ -37,23 +37,8 @@ func (r reader) Follower(ctx context.Context, actorID int64, followerURI string)
 // FollowersOf implements coop.Reader. (Followers returns the same rows in
 // the shape federation's tests compare.)
 func (r reader) FollowersOf(ctx context.Context, actorID int64) ([]coop.Follower, error) {
-	rows, err := r.q.QueryContext(ctx, `SELECT `+followerColumns+` FROM followers WHERE actor_id = ? ORDER BY id`, actorID)
-	if err != nil {
-		return nil, fmt.Errorf("store: followers of actor %d: %w", actorID, err)
-	}
-	defer rows.Close()
-	var out []coop.Follower
-	for rows.Next() {
-		f, err := scanFollower(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: followers of actor %d: %w", actorID, err)
-		}
-		out = append(out, f)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: followers of actor %d: %w", actorID, err)
-	}
-	return out, nil
+	return queryAll(ctx, r.q, fmt.Sprintf("followers of actor %d", actorID), scanFollower,
+		`SELECT `+followerColumns+` FROM followers WHERE actor_id = ? ORDER BY id`, actorID)
 }
 
 // AcceptFollower implements coop.Tx.

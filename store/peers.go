@@ -29,23 +29,7 @@ func scanPeer(s scanner) (coop.Peer, error) {
 
 // Peers implements coop.Reader.
 func (r reader) Peers(ctx context.Context) ([]coop.Peer, error) {
-	rows, err := r.q.QueryContext(ctx, peerQuery+` ORDER BY p.id`)
-	if err != nil {
-		return nil, fmt.Errorf("store: peers: %w", err)
-	}
-	defer rows.Close()
-	var out []coop.Peer
-	for rows.Next() {
-		p, err := scanPeer(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: peers: %w", err)
-		}
-		out = append(out, p)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: peers: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, r.q, "peers", scanPeer, peerQuery+` ORDER BY p.id`)
 }
 
 // Peer implements coop.Reader.

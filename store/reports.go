@@ -97,21 +97,9 @@ func (r reader) Reports(ctx context.Context, state coop.ReportState) ([]coop.Rep
 	if state != "" {
 		q, args = `SELECT `+reportColumns+` FROM reports WHERE state = ? ORDER BY id DESC`, []any{string(state)}
 	}
-	rows, err := r.q.QueryContext(ctx, q, args...)
+	out, err := queryAll(ctx, r.q, "reports", scanReport, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("store: reports: %w", err)
-	}
-	defer rows.Close()
-	var out []coop.Report
-	for rows.Next() {
-		rep, err := scanReport(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: reports: %w", err)
-		}
-		out = append(out, rep)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: reports: %w", err)
+		return nil, err
 	}
 	return out, r.reportTargets(ctx, out)
 }
