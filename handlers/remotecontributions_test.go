@@ -159,20 +159,10 @@ func TestBrowserRemoteContributions(t *testing.T) {
 			remoteContribFixture(t, f)
 			pub := &decisionsSent{}
 			f.svc.Publisher = pub
-			admin := coop.AsAdmin(context.Background())
-			one, err := f.svc.ResetPassword(admin, "alice")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := f.svc.ChangePassword(admin, "alice", one, "alice-correct-horse"); err != nil {
-				t.Fatal(err)
-			}
+			ownPasswords(t, f, "alice")
 			w := strconv.Itoa(width)
-			err = chromedp.Do(ctx,
-				chromedp.Navigate(base+"/signin?next=/projects"),
-				chromedp.WaitVisible(chromedp.ID("handle")),
-				chromedp.SendKeys(chromedp.ID("handle"), "alice"),
-				chromedp.SendKeys(chromedp.ID("password"), "alice-correct-horse\r"),
+			must(t, ctx,
+				signIn(base+"/signin?next=/projects", "alice"),
 				chromedp.WaitVisible(chromedp.CSS(`a[href="/contributions/elsewhere"]`)),
 				chromedp.Click(chromedp.CSS(`a[href="/contributions/elsewhere"]`)),
 				chromedp.WaitVisible(chromedp.ID("reason-0")),
@@ -181,9 +171,6 @@ func TestBrowserRemoteContributions(t *testing.T) {
 				chromedp.WaitVisible(chromedp.CSS(`p.notice`)),
 				screenshot(t, "remotecontributions-sent-"+w),
 			)
-			if err != nil {
-				t.Fatal(err)
-			}
 			notice, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("p.notice")))
 			if err != nil || !strings.Contains(notice, "Your decision was sent") {
 				t.Fatalf("notice %q, %v", notice, err)
