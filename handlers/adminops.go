@@ -34,25 +34,11 @@ func (a *app) adminOpsRoutes(r *mux.Router) {
 	r.HandleFunc("/admin/deliveries/retry-dead", a.adminRetryDead).Methods(http.MethodPost)
 }
 
-// opsAdmin is the signed-in admin an admin page acts for, as member
-// gives them; a member who is no admin is answered 403. A POST's form is
-// read and its CSRF token checked first. ok is false after a response
-// was written.
+// opsAdmin is a.admin, with a POST's form read and its CSRF token
+// checked. ok is false after a response was written.
 func (a *app) opsAdmin(w http.ResponseWriter, r *http.Request) (*viewer, context.Context, bool) {
-	v, ctx, ok := a.member(w, r)
-	if !ok {
-		return nil, nil, false
-	}
-	if r.Method == http.MethodPost && !a.postForm(w, r, maxSmallForm) {
-		return nil, nil, false
-	}
-	admin, err := a.svc.IsAdmin(ctx)
-	if err != nil {
-		a.serveError(w, r, err)
-		return nil, nil, false
-	}
-	if !admin {
-		a.fail(w, r, http.StatusForbidden, "Only an admin of the co-op may do this.")
+	v, ctx, ok := a.admin(w, r)
+	if !ok || r.Method == http.MethodPost && !a.postForm(w, r, maxSmallForm) {
 		return nil, nil, false
 	}
 	return v, ctx, true

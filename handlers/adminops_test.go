@@ -79,7 +79,7 @@ func refusedAll(t *testing.T, f fixture, page string, posts map[string]url.Value
 	alice := signedIn(t, f, "alice")
 	_, home := alice.do("GET", "/", nil)
 	resp, body := alice.do("GET", page, nil)
-	mustContain(t, "a member's GET "+page, resp.StatusCode, http.StatusForbidden, body, "Only an admin of the co-op may do this.")
+	mustContain(t, "a member's GET "+page, resp.StatusCode, http.StatusForbidden, body, "Only an admin of the co-op may open the admin pages.")
 	for path, form := range posts {
 		resp, _ := visitor.do("POST", path, form)
 		if resp.StatusCode != http.StatusUnauthorized {
@@ -90,7 +90,7 @@ func refusedAll(t *testing.T, f fixture, page string, posts map[string]url.Value
 			withCSRF[k] = v
 		}
 		resp, body := alice.do("POST", path, withCSRF)
-		mustContain(t, "a member's POST "+path, resp.StatusCode, http.StatusForbidden, body, "Only an admin of the co-op may do this.")
+		mustContain(t, "a member's POST "+path, resp.StatusCode, http.StatusForbidden, body, "Only an admin of the co-op may open the admin pages.")
 	}
 }
 

@@ -37,17 +37,8 @@ type profilePage struct {
 // false after a response was written (a visitor is sent to sign in, a
 // member who is not an admin is refused).
 func (a *app) profileAdmin(w http.ResponseWriter, r *http.Request) (*http.Request, bool) {
-	_, ctx, ok := a.member(w, r)
+	_, ctx, ok := a.admin(w, r)
 	if !ok {
-		return nil, false
-	}
-	admin, err := a.svc.IsAdmin(ctx)
-	if err != nil {
-		a.serveError(w, r, err)
-		return nil, false
-	}
-	if !admin {
-		a.fail(w, r, http.StatusForbidden, "Only an admin of the co-op may change its profile.")
 		return nil, false
 	}
 	return r.WithContext(ctx), true

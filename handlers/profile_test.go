@@ -120,7 +120,7 @@ func TestProfilePage(t *testing.T) {
 	t.Run("a plain member is refused", func(t *testing.T) {
 		b := signedIn(t, f, "alice")
 		resp, page := b.do("GET", "/admin/profile", nil)
-		mustContain(t, "GET", resp.StatusCode, http.StatusForbidden, page, "Only an admin of the co-op may change its profile.")
+		mustContain(t, "GET", resp.StatusCode, http.StatusForbidden, page, "Only an admin of the co-op may open the admin pages.")
 		_, home := b.do("GET", "/", nil)
 		resp, page = b.postMultipart("/admin/profile", form(csrfOf(t, home)), upload{"avatar", "a.png", "image/png", avatar})
 		mustContain(t, "POST", resp.StatusCode, http.StatusForbidden, page, "Only an admin")
