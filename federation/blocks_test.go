@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coopfed/coopfed/coop"
 	"github.com/coopfed/coopfed/store"
@@ -179,4 +180,39 @@ func TestBlockedBeforeProcessing(t *testing.T) {
 	if fs, _ := n.db.Followers(ctx, n.ids["alice"]); len(fs) != 0 {
 		t.Fatalf("followers = %+v, want none", fs)
 	}
+}
+
+// TestBlockMemo: the inbox's kept answers hold only while the block list
+// they came from is current: a block added or removed through the DB
+// holds at the next check.
+func TestBlockMemo(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	var m blockMemo
+	check := func(uri string, want bool) {
+		t.Helper()
+		for range 2 { // answered, then kept
+			if _, ok, err := m.blockOf(ctx, db, uri); err != nil || ok != want {
+				t.Fatalf("blockOf(%s) = %v, %v; want %v", uri, ok, err, want)
+			}
+		}
+	}
+	eve, zoe := "https://bad.test/users/eve", "https://peer.test/users/zoe#main-key"
+	check(eve, false)
+	check(zoe, false)
+	blocks := &coop.Blocks{Store: db, Clock: func() time.Time { return t0 }}
+	if _, err := blocks.Add(ctx, "admin", "bad.test", "spam"); err != nil {
+		t.Fatal(err)
+	}
+	check(eve, true)
+	check(zoe, false)
+	if _, err := blocks.Add(ctx, "admin", "https://peer.test/users/zoe", ""); err != nil {
+		t.Fatal(err)
+	}
+	check(zoe, true)
+	if _, err := blocks.Remove(ctx, "bad.test"); err != nil {
+		t.Fatal(err)
+	}
+	check(eve, false)
+	check("https://a..b/users/x", true) // a name that does not normalize
 }

@@ -21,10 +21,35 @@ const maxNameRunes = 256
 // sanitizeHTML cleans remote HTML (a note's content, an actor's summary)
 // by markup's policy for remote HTML (Mastodon's strict one).
 func sanitizeHTML(s string) string {
-	if plain(s) {
+	if paragraphs(s) {
 		return s
 	}
 	return markup.Remote(s)
+}
+
+// paragraphs reports whether s is text with none of plainSpecial but
+// for the tags <p>, </p>, <br> and <br/>, written exactly so (plain text
+// included): htmlPolicy gives such a string back as it is, and a post
+// of a few paragraphs, without links or mentions, skips the HTML
+// tokenizer.
+func paragraphs(s string) bool {
+	for {
+		i := strings.IndexAny(s, plainSpecial)
+		if i < 0 {
+			return true
+		}
+		s = s[i:]
+		switch {
+		case strings.HasPrefix(s, "<p>"):
+			s = s[3:]
+		case strings.HasPrefix(s, "</p>"), strings.HasPrefix(s, "<br>"):
+			s = s[4:]
+		case strings.HasPrefix(s, "<br/>"):
+			s = s[5:]
+		default:
+			return false
+		}
+	}
 }
 
 // plainSpecial are the bytes a policy's output may differ on from its

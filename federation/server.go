@@ -99,6 +99,7 @@ type Server struct {
 	wake     func()
 	proc     *Processor
 	limits   Limits
+	blocks   blockMemo // refuseBlocked's answers by URI; see blocks.go
 
 	proposals func(ctx context.Context, num int64) (coop.ProposalView, error) // see question.go
 	payouts   PayoutOpener                                                    // see payouts.go

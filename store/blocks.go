@@ -91,14 +91,16 @@ const BlockCacheTTL = time.Second
 // reloaded when older than BlockCacheTTL or when this process committed a
 // change to the blocks (gen moved on).
 type blockCache struct {
-	gen  atomic.Uint64 // bumped after every commit that changed blocks
-	snap atomic.Pointer[blockSnapshot]
-	mu   sync.Mutex       // one reload at a time
-	now  func() time.Time // nil: time.Now; tests set it
+	gen      atomic.Uint64 // bumped after every commit that changed blocks
+	versions atomic.Uint64 // the last snapshot's version (BlocksVersion)
+	snap     atomic.Pointer[blockSnapshot]
+	mu       sync.Mutex       // one reload at a time
+	now      func() time.Time // nil: time.Now; tests set it
 }
 
 type blockSnapshot struct {
 	gen      uint64
+	version  uint64    // one more than the snapshot before
 	loaded   time.Time // when the query that read it began
 	domains  map[string]coop.Block
 	accounts map[string]coop.Block
@@ -131,7 +133,7 @@ func (c *blockCache) get(ctx context.Context, r reader) (*blockSnapshot, error) 
 	}
 	// gen and the time are read before the query: a change committed
 	// while it runs leaves the snapshot stale, never marked fresh.
-	s := &blockSnapshot{gen: c.gen.Load(), loaded: c.clock(),
+	s := &blockSnapshot{gen: c.gen.Load(), loaded: c.clock(), version: c.versions.Add(1),
 		domains: map[string]coop.Block{}, accounts: map[string]coop.Block{}}
 	bs, err := r.Blocks(ctx)
 	if err != nil {
@@ -147,6 +149,20 @@ func (c *blockCache) get(ctx context.Context, r reader) (*blockSnapshot, error) 
 	}
 	c.snap.Store(s)
 	return s, nil
+}
+
+// BlocksVersion identifies the block list that DomainBlock and
+// AccountBlock answer from now: it changes whenever they may answer
+// differently (a block written through this DB, or the list reloaded
+// after BlockCacheTTL), and never goes back. A caller may keep what it
+// derived from their answers (federation memoizes its block check of a
+// URI) while the version it read before asking them is still current.
+func (db *DB) BlocksVersion(ctx context.Context) (uint64, error) {
+	s, err := db.blocks.get(ctx, db.reader)
+	if err != nil {
+		return 0, err
+	}
+	return s.version, nil
 }
 
 // DomainBlock is reader.DomainBlock from the block cache.

@@ -57,6 +57,14 @@ func dsn(path string, readOnly bool) string {
 		// so two processes (the CLI and a running node) wait for each other
 		// through busy_timeout instead of failing with SQLITE_BUSY mid-way.
 		q += "&_txlock=immediate"
+		// The writer checkpoints the WAL into the database when it holds
+		// 4,000 pages (16 MiB) instead of SQLite's 1,000: a quarter of
+		// the checkpoints, each two fsyncs, and the pages that every
+		// commit rewrites (the tables' last leaves, the unique indexes'
+		// hot leaves) copied back a quarter as often. Commits are as
+		// durable as before (synchronous is unchanged); recovery after
+		// a crash reads a longer WAL.
+		q += "&_pragma=wal_autocheckpoint(4000)"
 	}
 	return "file:" + path + "?" + q
 }

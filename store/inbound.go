@@ -132,51 +132,41 @@ func (db *DB) InsertInboundApplying(ctx context.Context, in Inbound, eff Inbound
 // insertApplying is the committer's insert of one request: applied at
 // once when it may be (see InsertInboundApplying). An error of the
 // effect is returned as applyErr, apart from the insert's own errors.
-// waiting holds, for the actors seen in this transaction, whether one
-// has an unfinished activity stored: only this transaction writes, so an
-// actor is looked up once per group, and not at all while no activity is
-// unfinished.
-func (t *Tx) insertApplying(ctx context.Context, in Inbound, eff InboundEffect, waiting *inboundWaiting) (id int64, inserted, applied bool, applyErr, err error) {
-	queue := func() (int64, bool, bool, error, error) {
-		id, inserted, err := t.InsertInbound(ctx, in)
-		if inserted {
-			waiting.actors[in.ActorURI] = true
-		}
-		return id, inserted, false, nil, err
-	}
+// Whether the actor has an unfinished activity stored (a group's earlier
+// inserts included: the transaction sees its own writes) is asked by the
+// insert itself, a probe of the unfinished rows' partial index in the
+// same statement: a separate query per group (or per actor) cost more
+// than the probe, in database/sql and the driver, than it saved.
+func (t *Tx) insertApplying(ctx context.Context, in Inbound, eff InboundEffect) (id int64, inserted, applied bool, applyErr, err error) {
 	if eff == nil || !eff.Current() {
-		return queue()
-	}
-	w, err := waiting.of(ctx, t, in.ActorURI)
-	if err != nil {
-		return 0, false, false, nil, fmt.Errorf("store: insert inbound %s: %w", in.ActivityID, err)
-	}
-	if w {
-		return queue()
+		id, inserted, err := t.InsertInbound(ctx, in)
+		return id, inserted, false, nil, err
 	}
 	var recipient sql.NullInt64
 	if in.RecipientID != 0 {
 		recipient = sql.NullInt64{Int64: in.RecipientID, Valid: true}
 	}
 	at := fmtTime(in.ReceivedAt)
-	// Stored done, as FinishInbound leaves a row, on its first attempt.
+	// Stored done, as FinishInbound leaves a row, on its first attempt,
+	// unless the actor has an unfinished activity before it (or it was
+	// stored before): then nothing is written here, and it is queued
+	// below (or found). The term state IN ('queued', 'in_flight') is the
+	// partial index inbound_actor's own, so that the probe uses it.
 	res, err := t.tx.ExecContext(ctx, `INSERT INTO inbound
 		(activity_id, content_hash, activity_type, actor_uri, key_id, recipient_id, body, received_at, next_attempt_at,
 		 state, attempts, processed_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'done', 1, ?)
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, 'done', 1, ?
+		WHERE NOT EXISTS (SELECT 1 FROM inbound WHERE actor_uri = ? AND state IN ('queued', 'in_flight'))
 		ON CONFLICT (activity_id, content_hash) DO NOTHING`,
-		in.ActivityID, in.ContentHash, in.ActivityType, in.ActorURI, in.KeyID, recipient, string(in.Body), at, at, at)
+		in.ActivityID, in.ContentHash, in.ActivityType, in.ActorURI, in.KeyID, recipient, string(in.Body), at, at, at, in.ActorURI)
 	if err != nil {
 		return 0, false, false, nil, fmt.Errorf("store: insert inbound %s: %w", in.ActivityID, err)
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
-		// Stored before: found, not applied again.
-		err = t.tx.QueryRowContext(ctx, `SELECT id FROM inbound WHERE activity_id = ? AND content_hash = ?`,
-			in.ActivityID, in.ContentHash).Scan(&id)
-		if err != nil {
-			return 0, false, false, nil, fmt.Errorf("store: find inbound %s: %w", in.ActivityID, err)
-		}
-		return id, false, false, nil, nil
+		// Stored before (found, not applied again), or held back by an
+		// unfinished activity of its actor (queued).
+		id, inserted, err := t.InsertInbound(ctx, in)
+		return id, inserted, false, nil, err
 	}
 	if id, err = res.LastInsertId(); err != nil {
 		return 0, false, false, nil, fmt.Errorf("store: insert inbound %s: %w", in.ActivityID, err)
@@ -185,43 +175,6 @@ func (t *Tx) insertApplying(ctx context.Context, in Inbound, eff InboundEffect, 
 		return id, true, false, fmt.Errorf("store: apply inbound %s: %w", in.ActivityID, err), nil
 	}
 	return id, true, true, nil, nil
-}
-
-// inboundWaiting is what a group's transaction knows of the actors with
-// unfinished activities (see insertApplying).
-type inboundWaiting struct {
-	actors  map[string]bool // looked up, or given one in this transaction
-	checked bool            // whether none was looked up
-	none    bool            // no activity was unfinished when first asked
-}
-
-func newInboundWaiting() *inboundWaiting { return &inboundWaiting{actors: map[string]bool{}} }
-
-// of reports whether actor has an unfinished activity stored. While none
-// is stored at all (the usual case: one look-up, on the unfinished rows'
-// index, per transaction), no actor is looked up.
-func (w *inboundWaiting) of(ctx context.Context, t *Tx, actor string) (bool, error) {
-	if v, known := w.actors[actor]; known {
-		return v, nil
-	}
-	if !w.checked {
-		var some bool
-		if err := t.tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM inbound
-			WHERE state IN ('queued', 'in_flight'))`).Scan(&some); err != nil {
-			return false, err
-		}
-		w.checked, w.none = true, !some
-	}
-	if w.none {
-		return false, nil
-	}
-	var v bool
-	if err := t.tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM inbound
-		WHERE actor_uri = ? AND state IN ('queued', 'in_flight'))`, actor).Scan(&v); err != nil {
-		return false, err
-	}
-	w.actors[actor] = v
-	return v, nil
 }
 
 // errClosed is an insert after Close.
@@ -414,14 +367,13 @@ func (db *DB) commitInbound(group []*inboundReq) {
 	for len(live) > 0 {
 		failed, queue := -1, -1
 		err := db.Write(ctx, func(t *Tx) error {
-			waiting := newInboundWaiting()
 			for i, r := range live {
 				eff := r.eff
 				if r.queue {
 					eff = nil
 				}
 				var applyErr error
-				r.id, r.inserted, r.applied, applyErr, r.err = t.insertApplying(ctx, r.in, eff, waiting)
+				r.id, r.inserted, r.applied, applyErr, r.err = t.insertApplying(ctx, r.in, eff)
 				if r.err != nil {
 					failed = i
 					return r.err

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/textproto"
 	"strconv"
 	"strings"
 	"time"
@@ -384,7 +385,21 @@ func Check(r *http.Request, body []byte, opts VerifyOptions) (*Checked, error) {
 	// Host as the peer sent it (checked above to be the public host, so a
 	// request a proxy passes on verifies the same) and the request's path
 	// and query.
-	h := r.Header.Clone()
+	// Only what httpsig reads is copied (the signature's parameters and
+	// the signed headers, their values shared, never changed), not the
+	// whole header.
+	h := make(http.Header, len(s.Headers)+3)
+	for _, k := range []string{"Signature", "Authorization"} {
+		if v, ok := r.Header[k]; ok {
+			h[k] = v
+		}
+	}
+	for _, name := range s.Headers {
+		k := textproto.CanonicalMIMEHeaderKey(name)
+		if v, ok := r.Header[k]; ok {
+			h[k] = v
+		}
+	}
 	h.Set("Host", r.Host)
 	rr := &http.Request{Method: r.Method, URL: r.URL, Header: h, Host: r.Host}
 	v, err := httpsig.NewVerifier(rr)
