@@ -29,7 +29,7 @@ func sanitizeHTML(s string) string {
 
 // paragraphs reports whether s is text with none of plainSpecial but
 // for the tags <p>, </p>, <br> and <br/>, written exactly so (plain text
-// included): htmlPolicy gives such a string back as it is, and a post
+// included): markup.Remote gives such a string back as it is, and a post
 // of a few paragraphs, without links or mentions, skips the HTML
 // tokenizer.
 func paragraphs(s string) bool {
