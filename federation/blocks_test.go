@@ -186,7 +186,7 @@ func TestBlockedBeforeProcessing(t *testing.T) {
 // they came from is current: a block added or removed through the DB
 // holds at the next check.
 func TestBlockMemo(t *testing.T) {
-	ctx := context.Background()
+	ctx := coop.AsAdmin(context.Background()) // blocks are the operator's
 	db := openDB(t)
 	var m blockMemo
 	check := func(uri string, want bool) {
