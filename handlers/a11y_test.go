@@ -3,6 +3,8 @@ package handlers
 import (
 	"context"
 	"os"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -30,6 +32,9 @@ type auditResult struct {
 	Passes     int         `json:"passes"`
 	Violations []violation `json:"violations"`
 }
+
+// unsafeName is what a page's path may not keep in a file's name.
+var unsafeName = regexp.MustCompile(`[^a-zA-Z0-9_.-]+`)
 
 // TestAccessibility runs axe-core's audit in Chromium on every page, as a
 // visitor and as a signed-in member, at 1280 and 360 px: no serious or
@@ -62,6 +67,21 @@ func TestAccessibility(t *testing.T) {
 	// queue's states and a report, for the admin's pages.
 	contribFixture(t, f)       // bea and the project kit
 	remoteContribFixture(t, f) // records of another co-op's project, for /contributions/elsewhere
+	// A payout round of kit (alice's approved work), for /payouts/1.
+	web := func(h string) context.Context {
+		return coop.WithPrincipal(context.Background(), coop.Principal{ID: f.svc.Site.ActorID(h), Channel: "web"})
+	}
+	c, err := f.svc.AddContribution(web("alice"), coop.NewContribution{Project: "kit", Kind: coop.KindCode, Minutes: 97, Day: time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.DecideContribution(web("bea"), c.ID, true, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.svc.CreatePayoutRound(web("alice"), coop.NewPayoutRound{Project: "kit", From: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC),
+		To: time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC), Budget: "100.00", Currency: "EUR", Formula: "minutes", Rate: "60"}); err != nil {
+		t.Fatal(err)
+	}
 	withAdmin(t, f)
 	queueFixture(t, f)
 	reportsFixture(t, f)
@@ -71,9 +91,10 @@ func TestAccessibility(t *testing.T) {
 	if _, err := (&coop.Blocks{Store: f.db}).Add(admin, "ada", "spam.example", "Spam"); err != nil {
 		t.Fatal(err)
 	}
-	visitorPages := []string{"/", "/signin", "/projects", "/projects?tag=go", "/@alice", "/@tool", "/proposals", "/proposals/1", "/decisions", "/decisions/0", "/decisions/verify"}
+	visitorPages := []string{"/", "/signin", "/projects", "/projects?tag=go", "/@alice", "/@tool", "/proposals", "/proposals/1", "/decisions", "/decisions/0", "/decisions/verify", "/no-such-page"}
 	memberPages := []string{"/", "/account", "/account/password", "/proposals/new", "/proposals/1",
-		"/projects/tool/contributions", "/projects/tool/payouts", "/projects/new", "/projects/tool/edit", "/account/notifications", "/contributions/elsewhere"}
+		"/projects/tool/contributions", "/projects/tool/payouts", "/projects/new", "/projects/tool/edit", "/account/notifications", "/contributions/elsewhere",
+		"/projects/kit/contributions", "/projects/kit/payouts", "/payouts/1"}
 	adminPages := []string{"/admin", "/admin/members", "/admin/members/alice/remove", "/admin/reports", "/admin/profile",
 		"/admin/federation", "/admin/blocks?target=@bob@b.example", "/admin/deliveries", "/admin/deliveries?state=dead"}
 	for _, width := range []int{1280, 360} {
@@ -100,6 +121,12 @@ func TestAccessibility(t *testing.T) {
 			}
 			for _, v := range res.Violations {
 				t.Errorf("%d px, %s, %s: %s (%s): %s at %s", width, who, path, v.ID, v.Impact, v.Help, strings.Join(v.Nodes, "; "))
+			}
+			// Every audited page is photographed too, at both widths, to be
+			// looked at: all-<who>-<path>-<width>.png.
+			name := "all-" + strings.Fields(who)[0] + "-" + strings.Trim(unsafeName.ReplaceAllString(path, "-"), "-") + "-" + strconv.Itoa(width)
+			if err := chromedp.Do(ctx, screenshot(t, name)); err != nil {
+				t.Fatalf("screenshot of %s: %v", path, err)
 			}
 		}
 		for _, p := range visitorPages {
