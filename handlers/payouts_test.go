@@ -56,7 +56,7 @@ func TestPayoutPages(t *testing.T) {
 	}
 	_, page = alice.do("GET", "/payouts/1?created=1", nil)
 	for _, want := range []string{"Round created as a draft", "Draft split", "1 h 37", "97.00", "Unallocated", "3.00 EUR",
-		"You cannot approve it: The member who created a round does not approve it: a second member does."} {
+		"You cannot approve it. The member who created a round does not approve it: a second member does."} {
 		if !strings.Contains(page, want) {
 			t.Fatalf("draft page lacks %q:\n%s", want, page)
 		}
