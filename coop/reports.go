@@ -56,9 +56,8 @@ type Report struct {
 
 // ReportReader holds the reads of reports.
 type ReportReader interface {
-	// Reports lists the reports in a state ("" for every one), newest
-	// first.
-	Reports(ctx context.Context, state ReportState) ([]Report, error)
+	// Reports lists the reports q selects, newest first.
+	Reports(ctx context.Context, q ReportQuery) ([]Report, error)
 	// Report finds a report by its ID.
 	Report(ctx context.Context, id int64) (Report, error)
 }
@@ -80,18 +79,29 @@ const MaxReportNote = 2000
 // ErrResolved is a report resolved already.
 var ErrResolved = errors.New("report already resolved")
 
-// Reports lists the reports received in a state ("" for all), newest
-// first. Only admins may read them.
-func (s *Service) Reports(ctx context.Context, state ReportState) ([]Report, error) {
-	switch state {
+// ReportQuery selects reports: those in State ("" for every one), with
+// an ID below Before (0 for no bound), at most Limit (0 for all).
+type ReportQuery struct {
+	State  ReportState
+	Before int64
+	Limit  int
+}
+
+// Reports lists the reports received that q selects, newest first.
+// Only admins may read them.
+func (s *Service) Reports(ctx context.Context, q ReportQuery) ([]Report, error) {
+	switch q.State {
 	case "", ReportOpen, ReportResolved:
 	default:
-		return nil, fmt.Errorf("coop: reports: %w: no state %q", ErrInvalidInput, state)
+		return nil, fmt.Errorf("coop: reports: %w: no state %q", ErrInvalidInput, q.State)
+	}
+	if q.Before < 0 || q.Limit < 0 {
+		return nil, fmt.Errorf("coop: reports: %w: a negative bound", ErrInvalidInput)
 	}
 	if err := s.requireAdmin(ctx, s.Store); err != nil {
 		return nil, fmt.Errorf("coop: reports: %w", err)
 	}
-	rs, err := s.Store.Reports(ctx, state)
+	rs, err := s.Store.Reports(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("coop: reports: %w", err)
 	}

@@ -64,7 +64,7 @@ func TestReportsForAdminsOnly(t *testing.T) {
 		{"nobody", context.Background(), coop.ErrNoPrincipal},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			got, err := s.Reports(c.ctx, coop.ReportOpen)
+			got, err := s.Reports(c.ctx, coop.ReportQuery{State: coop.ReportOpen})
 			if c.err != nil {
 				if !errors.Is(err, c.err) || got != nil {
 					t.Fatalf("Reports = %v, %v; want %v", got, err, c.err)
@@ -82,7 +82,7 @@ func TestReportsForAdminsOnly(t *testing.T) {
 			}
 		})
 	}
-	if rs, err := s.Reports(coop.AsAdmin(context.Background()), "closed"); !errors.Is(err, coop.ErrInvalidInput) {
+	if rs, err := s.Reports(coop.AsAdmin(context.Background()), coop.ReportQuery{State: "closed"}); !errors.Is(err, coop.ErrInvalidInput) {
 		t.Fatalf("an unknown state: %v, %v", rs, err)
 	}
 }
@@ -110,10 +110,10 @@ func TestResolveReport(t *testing.T) {
 	if err := s.ResolveReport(ada, 99, ""); !errors.Is(err, coop.ErrNotFound) {
 		t.Fatalf("no such report: %v", err)
 	}
-	if open, err := s.Reports(ada, coop.ReportOpen); err != nil || len(open) != 0 {
+	if open, err := s.Reports(ada, coop.ReportQuery{State: coop.ReportOpen}); err != nil || len(open) != 0 {
 		t.Fatalf("open reports: %v, %v", open, err)
 	}
-	got, err := s.Reports(ada, coop.ReportResolved)
+	got, err := s.Reports(ada, coop.ReportQuery{State: coop.ReportResolved})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,9 @@ import (
 // admin resolves one with a note. coop decides who may see and resolve
 // them (Reports and ResolveReport refuse anyone but an admin).
 
+// resolvedPerPage is how many resolved reports a page shows.
+const resolvedPerPage = 50
+
 func (a *app) reportRoutes(r *mux.Router) {
 	r.HandleFunc("/admin/reports", a.reports).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/admin/reports/{id:[0-9]+}/resolve", a.resolveReport).Methods(http.MethodPost)
@@ -26,6 +29,9 @@ func (a *app) reportRoutes(r *mux.Router) {
 type reportsPage struct {
 	Page
 	Open, Resolved []reportEntry
+	// Older is the address of the next page of resolved reports, when
+	// there are more.
+	Older string
 	// Errors is the resolve form's error by report ID; Notes what was
 	// typed in it, kept.
 	Errors map[int64]string
@@ -53,13 +59,25 @@ func (a *app) reports(w http.ResponseWriter, r *http.Request) {
 // renderReports shows the list, with a resolve form's error and note
 // when one was refused.
 func (a *app) renderReports(w http.ResponseWriter, r *http.Request, ctx context.Context, status int, errs, notes map[int64]string) {
-	rs, err := a.svc.Reports(ctx, "")
+	// Every open report; the resolved ones a page at a time, newest
+	// first (?before= the oldest one shown).
+	open, err := a.svc.Reports(ctx, coop.ReportQuery{State: coop.ReportOpen})
+	if err != nil {
+		a.serveError(w, r, err)
+		return
+	}
+	before, _ := strconv.ParseInt(r.URL.Query().Get("before"), 10, 64)
+	resolved, err := a.svc.Reports(ctx, coop.ReportQuery{State: coop.ReportResolved, Before: max(before, 0), Limit: resolvedPerPage + 1})
 	if err != nil {
 		a.serveError(w, r, err)
 		return
 	}
 	p := reportsPage{Page: a.basePage(r.Context(), "Reports received"), Errors: errs, Notes: notes}
-	for _, rep := range rs {
+	if len(resolved) > resolvedPerPage {
+		resolved = resolved[:resolvedPerPage]
+		p.Older = "/admin/reports?before=" + strconv.FormatInt(resolved[resolvedPerPage-1].ID, 10) + "#resolved-h"
+	}
+	for _, rep := range append(open, resolved...) {
 		e := reportEntry{Report: rep, ReporterHost: reporterHost(rep.Reporter), ResolverName: rep.ResolvedBy}
 		e.Comment = strings.Split(rep.Comment, "\n")
 		if rep.Comment == "" {

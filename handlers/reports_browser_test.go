@@ -37,7 +37,7 @@ func TestBrowserResolveReport(t *testing.T) {
 			if err != nil || !strings.Contains(text, "Resolved by ada") || !strings.Contains(text, "Asked alice to take it down.") {
 				t.Fatalf("resolution %q, %v", text, err)
 			}
-			rs, err := f.svc.Reports(admin, coop.ReportResolved)
+			rs, err := f.svc.Reports(admin, coop.ReportQuery{State: coop.ReportResolved})
 			if err != nil || len(rs) != 1 || rs[0].Note != "Asked alice to take it down." {
 				t.Fatalf("resolved %+v, %v", rs, err)
 			}

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -116,7 +117,7 @@ func TestReportsPage(t *testing.T) {
 	}
 	resp, page = b.do("GET", "/admin/reports", nil)
 	mustContain(t, "after resolving", resp.StatusCode, http.StatusOK, page,
-		"No open reports.", "<h2 id=\"resolved-h\">Resolved (1)</h2>", "Resolved by <strong>ada</strong>", "Asked alice to delete it.")
+		"No open reports.", "<h2 id=\"resolved-h\">Resolved</h2>", "Resolved by <strong>ada</strong>", "Asked alice to delete it.")
 	if strings.Contains(page, `action="/admin/reports/1/resolve"`) {
 		t.Fatal("a resolved report still has its form")
 	}
@@ -125,4 +126,40 @@ func TestReportsPage(t *testing.T) {
 	if r := reportState(t, f); r.Note != "Asked alice to delete it." || r.ResolvedBy != f.svc.Site.ActorID("ada") {
 		t.Fatalf("report %+v", r)
 	}
+
+	t.Run("resolved reports come a page at a time, open ones all", func(t *testing.T) {
+		ctx := context.Background()
+		err := f.db.Write(ctx, func(tx *store.Tx) error {
+			for i := 2; i <= 60; i++ { // reports 2..60; 2..54 resolved, 55..60 open
+				id, _, err := tx.InsertReport(ctx, coop.Report{FlagID: fmt.Sprintf("https://m.example/flag-%d", i), Reporter: "https://m.example/actor",
+					Accounts: []string{f.svc.Site.ActorID("alice")}, Comment: fmt.Sprintf("report number %d.", i), ReceivedAt: time.Date(2026, 11, 25, 11, 0, i, 0, time.UTC)})
+				if err != nil {
+					return err
+				}
+				if i <= 54 {
+					if err := tx.ResolveReport(ctx, id, coop.AdminPrincipal, "", time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, page := b.do("GET", "/admin/reports", nil)
+		mustContain(t, "the first page", resp.StatusCode, http.StatusOK, page, "report number 60.", "report number 55.", "report number 54.", "report number 5.",
+			`href="/admin/reports?before=5#resolved-h"`, `id="report-55-h"`)
+		for _, older := range []string{"report number 4.", "report number 3.", "report number 2.", "Asked alice"} {
+			if strings.Contains(page, older) {
+				t.Fatalf("the first page shows %q", older)
+			}
+		}
+		resp, page = b.do("GET", "/admin/reports?before=5", nil)
+		mustContain(t, "the older page", resp.StatusCode, http.StatusOK, page, "report number 60.", "report number 4.", "report number 2.", "Asked alice to delete it.",
+			"Accounts reported")
+		if strings.Contains(page, "report number 5.") || strings.Contains(page, "Older resolved reports") {
+			t.Fatal("the last page shows a newer report, or a link further")
+		}
+	})
 }

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
+	"strings"
 	"time"
 
 	"github.com/coopfed/coopfed/coop"
@@ -92,42 +94,54 @@ func (r reader) Report(ctx context.Context, id int64) (coop.Report, error) {
 }
 
 // Reports implements coop.ReportReader.
-func (r reader) Reports(ctx context.Context, state coop.ReportState) ([]coop.Report, error) {
-	q, args := `SELECT `+reportColumns+` FROM reports ORDER BY id DESC`, []any(nil)
-	if state != "" {
-		q, args = `SELECT `+reportColumns+` FROM reports WHERE state = ? ORDER BY id DESC`, []any{string(state)}
+func (r reader) Reports(ctx context.Context, q coop.ReportQuery) ([]coop.Report, error) {
+	before := q.Before
+	if before <= 0 {
+		before = math.MaxInt64
 	}
-	out, err := queryAll(ctx, r.q, "reports", scanReport, q, args...)
-	if err != nil {
-		return nil, err
+	limit := int64(q.Limit)
+	if limit <= 0 {
+		limit = -1 // SQLite: no limit
+	}
+	out, err := queryAll(ctx, r.q, "reports", scanReport,
+		`SELECT `+reportColumns+` FROM reports WHERE (?1 = '' OR state = ?1) AND id < ?2 ORDER BY id DESC LIMIT ?3`, string(q.State), before, limit)
+	if err != nil || len(out) == 0 {
+		return out, err
 	}
 	return out, r.reportTargets(ctx, out)
 }
 
-// reportTargets fills in the accounts and objects of reports.
+// reportTargets fills in the accounts and objects of reps, in one query.
 func (r reader) reportTargets(ctx context.Context, reps []coop.Report) error {
-	for i := range reps {
-		rows, err := r.q.QueryContext(ctx, `SELECT kind, uri FROM report_targets WHERE report_id = ? ORDER BY position`, reps[i].ID)
-		if err != nil {
-			return fmt.Errorf("store: report %d: %w", reps[i].ID, err)
+	if len(reps) == 0 {
+		return nil
+	}
+	at := make(map[int64]int, len(reps))
+	marks, args := make([]string, len(reps)), make([]any, len(reps))
+	for i, rep := range reps {
+		at[rep.ID], marks[i], args[i] = i, "?", rep.ID
+	}
+	rows, err := r.q.QueryContext(ctx, `SELECT report_id, kind, uri FROM report_targets
+		WHERE report_id IN (`+strings.Join(marks, ",")+`) ORDER BY report_id, position`, args...)
+	if err != nil {
+		return fmt.Errorf("store: report targets: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var kind, uri string
+		if err := rows.Scan(&id, &kind, &uri); err != nil {
+			return fmt.Errorf("store: report targets: %w", err)
 		}
-		for rows.Next() {
-			var kind, uri string
-			if err := rows.Scan(&kind, &uri); err != nil {
-				rows.Close()
-				return fmt.Errorf("store: report %d: %w", reps[i].ID, err)
-			}
-			if kind == "account" {
-				reps[i].Accounts = append(reps[i].Accounts, uri)
-			} else {
-				reps[i].Objects = append(reps[i].Objects, uri)
-			}
+		i := at[id]
+		if kind == "account" {
+			reps[i].Accounts = append(reps[i].Accounts, uri)
+		} else {
+			reps[i].Objects = append(reps[i].Objects, uri)
 		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return fmt.Errorf("store: report %d: %w", reps[i].ID, err)
-		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: report targets: %w", err)
 	}
 	return nil
 }

@@ -45,7 +45,7 @@ func reportsList(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer n.Close()
-	rs, err := n.svc.Reports(ctx, st)
+	rs, err := n.svc.Reports(ctx, coop.ReportQuery{State: st})
 	if err != nil {
 		return err
 	}

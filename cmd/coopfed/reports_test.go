@@ -41,7 +41,7 @@ func TestFedifyFlagsAMembersPost(t *testing.T) {
 	ada := coop.WithPrincipal(context.Background(), coop.Principal{ID: s.ActorID("ada"), Channel: ledger.ChannelWeb})
 	var got []coop.Report
 	eventually(t, 20*time.Second, "the report is stored", func() bool {
-		got, err = n.svc.Reports(ada, coop.ReportOpen)
+		got, err = n.svc.Reports(ada, coop.ReportQuery{State: coop.ReportOpen})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -59,7 +59,7 @@ func TestFedifyFlagsAMembersPost(t *testing.T) {
 	}
 	t.Logf("Fedify's Flag: %s", ins[0].Body)
 	alice := coop.WithPrincipal(context.Background(), coop.Principal{ID: s.ActorID("alice"), Channel: ledger.ChannelWeb})
-	if _, err := n.svc.Reports(alice, ""); err == nil {
+	if _, err := n.svc.Reports(alice, coop.ReportQuery{State: ""}); err == nil {
 		t.Fatal("a plain member read the reports")
 	}
 
