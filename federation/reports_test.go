@@ -68,7 +68,7 @@ func sendFlag(t *testing.T, n *inboxNode, peer *remote, path string, body []byte
 
 func reportsOf(t *testing.T, n *inboxNode) []coop.Report {
 	t.Helper()
-	rs, err := n.db.Reports(context.Background(), "")
+	rs, err := n.db.Reports(context.Background(), coop.ReportQuery{})
 	if err != nil {
 		t.Fatal(err)
 	}
