@@ -106,16 +106,24 @@ func (s *Service) reply(n DiscussionNote, uri string) Reply {
 		return r
 	}
 	r.HTML, r.Profile = n.HTML, n.AuthorURI
-	if n.AuthorHandle != "" && n.AuthorHost != "" {
-		r.Acct = "@" + n.AuthorHandle + "@" + n.AuthorHost
-	}
-	if r.Name == "" {
-		r.Name = n.AuthorHandle
-	}
-	if r.Name == "" {
-		r.Name = n.AuthorURI
-	}
+	r.Name, r.Acct = authorCard(n.AuthorURI, n.AuthorHandle, n.AuthorName, n.AuthorHost)
 	return r
+}
+
+// authorCard is what a page shows of a remote author: their display
+// name (else their handle, else their actor URI) and @handle@host when
+// both are known.
+func authorCard(uri, handle, name, host string) (shown, acct string) {
+	if handle != "" && host != "" {
+		acct = "@" + handle + "@" + host
+	}
+	switch {
+	case name != "":
+		return name, acct
+	case handle != "":
+		return handle, acct
+	}
+	return uri, acct
 }
 
 // ReplyToProposal publishes a public reply by the principal, a live

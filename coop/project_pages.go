@@ -30,12 +30,17 @@ type OutboxEntry struct {
 // actor. Content is the HTML cleaned when it was received (package
 // federation's sanitizer); a page cleans it again before showing it.
 type ReceivedPost struct {
-	Cursor    int64
-	ObjectID  string
-	ActorURI  string
-	Content   string
-	InReplyTo string
-	Published time.Time // when it says it was published, else when it came
+	Cursor   int64
+	ObjectID string
+	ActorURI string
+	// AuthorHandle, AuthorName and AuthorHost are the author's, from the
+	// stored remote actor ("" when it is not at hand); Name and Acct what
+	// a page shows of them (authorCard).
+	AuthorHandle, AuthorName, AuthorHost string
+	Name, Acct                           string
+	Content                              string
+	InReplyTo                            string
+	Published                            time.Time // when it says it was published, else when it came
 }
 
 // ProjectPageReader is what the project page's lists read.
@@ -150,6 +155,9 @@ func (s *Service) ProjectMentions(ctx context.Context, slug string) ([]ReceivedP
 	ps, err := r.PublicNotesTo(ctx, p.ID, 0, ProjectPostsPerPage)
 	if err != nil {
 		return nil, fmt.Errorf("coop: posts to %q: %w", slug, err)
+	}
+	for i, x := range ps {
+		ps[i].Name, ps[i].Acct = authorCard(x.ActorURI, x.AuthorHandle, x.AuthorName, x.AuthorHost)
 	}
 	return ps, nil
 }

@@ -232,11 +232,13 @@ type projectLists struct {
 
 // postView is a post as the page shows it; HTML is sanitized.
 type postView struct {
-	URL       string
-	Author    string
-	HTML      template.HTML
-	Published time.Time
-	Announce  bool
+	URL    string
+	Author string // the author's actor URI
+	// AuthorName and AuthorAcct are what is shown of a remote author.
+	AuthorName, AuthorAcct string
+	HTML                   template.HTML
+	Published              time.Time
+	Announce               bool
 }
 
 // remoteHTML cleans a post's HTML for the page.
@@ -266,7 +268,7 @@ func (a *app) projectLists(r *http.Request, p coop.Project) (projectLists, error
 		return out, err
 	}
 	for _, x := range mentions {
-		out.Mentions = append(out.Mentions, postView{URL: x.ObjectID, Author: x.ActorURI, HTML: remoteHTML(x.Content), Published: x.Published})
+		out.Mentions = append(out.Mentions, postView{URL: x.ObjectID, Author: x.ActorURI, AuthorName: x.Name, AuthorAcct: x.Acct, HTML: remoteHTML(x.Content), Published: x.Published})
 	}
 	open, closed, err := a.svc.ProjectProposals(ctx, p.Handle)
 	if err != nil {

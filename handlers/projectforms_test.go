@@ -191,6 +191,18 @@ func TestProjectPageLists(t *testing.T) {
 			ActorURI: "https://x.example/users/ann", RecipientIDs: []int64{tool.ID},
 			Content: `<p onclick="steal()">Hello <strong>tool</strong><script>alert(1)</script> <a href="javascript:steal()">click</a> <a href="https://x.example/t">link</a></p>`,
 			Raw:     []byte(`{"to":["https://www.w3.org/ns/activitystreams#Public"]}`), Published: at, ReceivedAt: at})
+		if err != nil {
+			return err
+		}
+		// bo's actor is at hand: the page names bo, with @bo@y.example.
+		if err := tx.(*store.Tx).PutRemoteActor(ctx, store.RemoteActor{ID: "https://y.example/users/bo", Type: "Person", PreferredUsername: "bo",
+			Name: "Bo <b>Bold</b>", Inbox: "https://y.example/users/bo/inbox", KeyID: "https://y.example/users/bo#main-key",
+			PublicKeyPEM: "-", Host: "y.example", FetchedAt: at}); err != nil {
+			return err
+		}
+		_, err = tx.(*store.Tx).InsertReceivedNote(ctx, store.ReceivedNote{ActivityID: "https://y.example/c/1", ObjectID: "https://y.example/notes/1",
+			ActorURI: "https://y.example/users/bo", RecipientIDs: []int64{tool.ID}, Content: `<p>From bo</p>`,
+			Raw: []byte(`{"cc":["https://www.w3.org/ns/activitystreams#Public"]}`), Published: at.Add(time.Minute), ReceivedAt: at})
 		return err
 	})
 	if err != nil {
@@ -209,7 +221,8 @@ func TestProjectPageLists(t *testing.T) {
 	v := newBrowser(t, f.handler)
 	resp, page := v.do("GET", "/@tool", nil)
 	mustContain(t, "the project page", resp.StatusCode, 200, page, "<p>tool post 20</p>", "<p>tool post 1</p>", "Older posts",
-		"Posts to the project", "https://x.example/users/ann", "Hello <strong>tool</strong>", `href="https://x.example/t"`,
+		"Posts to the project", `<a href="https://x.example/users/ann" rel="nofollow noopener noreferrer">https://x.example/users/ann</a>`, "Hello <strong>tool</strong>",
+		`<a href="https://y.example/users/bo" rel="nofollow noopener noreferrer">Bo &lt;b&gt;Bold&lt;/b&gt;</a> <span class="acct">@bo@y.example</span>`, "<p>From bo</p>", `href="https://x.example/t"`,
 		`<a href="/proposals/1">Adopt a logo</a>`, `<a href="/proposals/2">Move the forge</a>`)
 	for _, bad := range []string{"<script", "alert(1)", "onclick", "steal()", "javascript:", "<p>tool post 0</p>", "The co-op&#39;s own"} {
 		if strings.Contains(page, bad) {

@@ -56,8 +56,9 @@ const publicAudience = `('https://www.w3.org/ns/activitystreams#Public', 'as:Pub
 // is keyed by note first, so the notes are walked newest first and each
 // one's recipient looked up by its key, until the page is full.
 func (r reader) PublicNotesTo(ctx context.Context, actorID, before int64, limit int) ([]coop.ReceivedPost, error) {
-	rows, err := r.q.QueryContext(ctx, `SELECT n.id, n.object_id, n.actor_uri, n.content, n.in_reply_to, n.published, n.received_at
-		FROM received_notes n
+	rows, err := r.q.QueryContext(ctx, `SELECT n.id, n.object_id, n.actor_uri, coalesce(ra.preferred_username, ''), coalesce(ra.name, ''),
+			coalesce(ra.host, ''), n.content, n.in_reply_to, n.published, n.received_at
+		FROM received_notes n LEFT JOIN remote_actors ra ON ra.uri = n.actor_uri
 		WHERE n.id < ? AND n.direct = 0 AND n.name = ''
 		AND EXISTS (SELECT 1 FROM received_note_recipients r WHERE r.note_id = n.id AND r.actor_id = ?)
 		AND json_valid(n.raw)
@@ -75,7 +76,7 @@ func (r reader) PublicNotesTo(ctx context.Context, actorID, before int64, limit 
 			published sql.NullString
 			at        string
 		)
-		if err := rows.Scan(&p.Cursor, &p.ObjectID, &p.ActorURI, &p.Content, &p.InReplyTo, &published, &at); err != nil {
+		if err := rows.Scan(&p.Cursor, &p.ObjectID, &p.ActorURI, &p.AuthorHandle, &p.AuthorName, &p.AuthorHost, &p.Content, &p.InReplyTo, &published, &at); err != nil {
 			return nil, fmt.Errorf("store: notes to actor %d: %w", actorID, err)
 		}
 		if p.Published, err = parseNullTime(published); err != nil {
