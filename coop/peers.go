@@ -21,6 +21,9 @@ type Peer struct {
 	// "pending" until its Accept arrives, "accepted", or "" when there is
 	// no follow (it was undone by hand, or rejected).
 	FollowState string
+	// Name, Handle and Host are the co-op's, from its stored actor ("" when
+	// it is not at hand).
+	Name, Handle, Host string
 }
 
 // Federation membership errors.

@@ -143,8 +143,11 @@ type homePage struct {
 
 // peerLink is a co-op of the federation as the home page lists it: its
 // host, linking to its Organization actor.
+// peerLink is a co-op of the federation as the home page shows it: its
+// name (else its host), @handle@host when its actor is at hand, and its
+// actor's URL.
 type peerLink struct {
-	Host, URL string
+	Name, Acct, URL string
 }
 
 // decidedItem is a closed proposal and its outcome in words.
@@ -183,11 +186,17 @@ func (a *app) home(w http.ResponseWriter, r *http.Request) {
 	p := homePage{Page: a.basePage(ctx, c.Name), Coop: c, ActorID: a.site.ActorID(c.Handle),
 		AvatarURL: a.imageURL(prof.Avatar), HeaderURL: a.imageURL(prof.Header), Header: prof.Header}
 	for _, peer := range peers {
-		host := peer.Actor
-		if u, err := url.Parse(peer.Actor); err == nil && u.Host != "" {
-			host = u.Host
+		l := peerLink{Name: peer.Name, URL: peer.Actor}
+		if peer.Handle != "" && peer.Host != "" {
+			l.Acct = "@" + peer.Handle + "@" + peer.Host
 		}
-		p.Federation = append(p.Federation, peerLink{Host: host, URL: peer.Actor})
+		if l.Name == "" {
+			l.Name = peer.Host
+		}
+		if u, err := url.Parse(peer.Actor); l.Name == "" && err == nil && u.Host != "" {
+			l.Name = u.Host
+		}
+		p.Federation = append(p.Federation, l)
 	}
 	for _, m := range members {
 		p.Members = append(p.Members, a.link(m.Actor))

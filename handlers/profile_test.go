@@ -204,7 +204,15 @@ func TestProfilePage(t *testing.T) {
 			t.Fatalf("POST header: %d", resp.StatusCode)
 		}
 		err := f.db.Write(ctx, func(tx *store.Tx) error {
-			return tx.InsertPeer(ctx, coop.Peer{Actor: "https://other.example/users/coop", AddedAt: time.Now(), AddedBy: "cli"})
+			for _, uri := range []string{"https://other.example/users/coop", "https://known.example/users/coop"} {
+				if err := tx.InsertPeer(ctx, coop.Peer{Actor: uri, AddedAt: time.Now(), AddedBy: "cli"}); err != nil {
+					return err
+				}
+			}
+			// known.example's actor is at hand: its name is shown.
+			return tx.PutRemoteActor(ctx, store.RemoteActor{ID: "https://known.example/users/coop", Type: "Organization", PreferredUsername: "coop",
+				Name: "Known Workers", Inbox: "https://known.example/users/coop/inbox", KeyID: "https://known.example/users/coop#main-key",
+				PublicKeyPEM: "-", Host: "known.example", FetchedAt: time.Now()})
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -214,7 +222,8 @@ func TestProfilePage(t *testing.T) {
 		mustContain(t, "home", resp.StatusCode, http.StatusOK, page,
 			`<img class="avatar" src="https://coop.example`+avatarURL+`" alt="Example Workers&#39; Co-op: avatar"`,
 			`<img class="coop-header" src="https://coop.example/media/`+p.Header.SHA256+`.png" alt="Example Workers&#39; Co-op: header image" width="60" height="20">`,
-			`<h2 id="federation">Federation</h2>`, `<a href="https://other.example/users/coop">other.example</a>`)
+			`<h2 id="federation">Federation</h2>`, `<a href="https://other.example/users/coop">other.example</a> <span class="acct">https://other.example/users/coop</span>`,
+			`<a href="https://known.example/users/coop">Known Workers</a> <span class="acct">@coop@known.example</span>`)
 	})
 	t.Run("removing an image", func(t *testing.T) {
 		v := form(csrf)

@@ -9,17 +9,19 @@ import (
 )
 
 // peerQuery reads peers with the state of the co-op's follow of each.
-const peerQuery = `SELECT p.actor_uri, p.added_at, p.added_by, coalesce(f.state, '')
+const peerQuery = `SELECT p.actor_uri, p.added_at, p.added_by, coalesce(f.state, ''),
+		coalesce(ra.name, ''), coalesce(ra.preferred_username, ''), coalesce(ra.host, '')
 	FROM peers p
 	LEFT JOIN following f ON f.target_uri = p.actor_uri
-		AND f.actor_id = (SELECT id FROM actors WHERE kind = 'Organization')`
+		AND f.actor_id = (SELECT id FROM actors WHERE kind = 'Organization')
+	LEFT JOIN remote_actors ra ON ra.uri = p.actor_uri`
 
 func scanPeer(s scanner) (coop.Peer, error) {
 	var (
 		p  coop.Peer
 		at string
 	)
-	if err := s.Scan(&p.Actor, &at, &p.AddedBy, &p.FollowState); err != nil {
+	if err := s.Scan(&p.Actor, &at, &p.AddedBy, &p.FollowState, &p.Name, &p.Handle, &p.Host); err != nil {
 		return coop.Peer{}, err
 	}
 	var err error
