@@ -39,7 +39,7 @@ type accountPage struct {
 	AliasError string
 }
 
-// shownCodes keeps the link code a member just made, by session, while it
+// codeShelf keeps the link code a member just made, by session, while it
 // is valid: the form's POST makes the code and redirects to /account,
 // which shows it (post/redirect/get). So a reload shows the same code
 // again instead of making another, the code never travels in a URL (the
@@ -47,8 +47,6 @@ type accountPage struct {
 // with no-store so that no cache keeps it either. A code is dropped once
 // a link is confirmed, or when it expires; a restart forgets it (the
 // member makes another).
-var shownCodes = codeShelf{m: map[string]shownCode{}}
-
 type shownCode struct {
 	code     string
 	expires  time.Time // as coop says, to show
@@ -128,7 +126,7 @@ func (a *app) accountPageFor(r *http.Request, v *viewer) (accountPage, error) {
 		return p, err
 	}
 	p.Unread = ns.Unread
-	p.Code, p.Expires, _ = shownCodes.get(v.Session.TokenHash)
+	p.Code, p.Expires, _ = a.shownCodes.get(v.Session.TokenHash)
 	return p, nil
 }
 
@@ -182,7 +180,7 @@ func (a *app) linkCode(w http.ResponseWriter, r *http.Request) {
 		a.accountError(w, r, err)
 		return
 	}
-	shownCodes.put(v.Session.TokenHash, code, expires)
+	a.shownCodes.put(v.Session.TokenHash, code, expires)
 	http.Redirect(w, r, "/account#link-code", http.StatusSeeOther)
 }
 
@@ -212,7 +210,7 @@ func (a *app) confirmLink(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	shownCodes.drop(v.Session.TokenHash) // used: no longer worth showing
+	a.shownCodes.drop(v.Session.TokenHash) // used: no longer worth showing
 	p, err := a.accountPageFor(r, v)
 	if err != nil {
 		a.serveError(w, r, err)

@@ -54,6 +54,9 @@ type app struct {
 	signInLimit    *ratelimit.Limiter
 	trustedProxies []netip.Prefix
 	blocks         *coop.Blocks
+	// shownCodes are the link codes members just made, by session
+	// (account.go).
+	shownCodes *codeShelf
 }
 
 // New builds the node's HTTP handler: the routes of d.Before, then the
@@ -64,7 +67,8 @@ func New(d Deps) (http.Handler, error) {
 		return nil, err
 	}
 	a := &app{svc: d.Service, site: d.Site, log: d.Log, version: d.Version, pages: pages,
-		signInLimit: newSignInLimiter(), trustedProxies: d.TrustedProxies, blocks: d.Blocks}
+		signInLimit: newSignInLimiter(), trustedProxies: d.TrustedProxies, blocks: d.Blocks,
+		shownCodes: &codeShelf{m: map[string]shownCode{}}}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
