@@ -52,27 +52,12 @@ func benchInbox(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	dir, err := os.MkdirTemp("", "coopbench-")
+	node, err := newInboundNode(ctx)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	dbPath := filepath.Join(dir, "coopfed.db")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	site := coop.Site{Scheme: "http", Host: ln.Addr().String()}
-	db, svc, err := benchNode(ctx, dbPath, site)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	counter, err := sql.Open("sqlite", "file:"+dbPath+"?_pragma=busy_timeout(5000)&_pragma=query_only(1)")
-	if err != nil {
-		return err
-	}
-	defer counter.Close()
+	defer node.Close()
+	ln, site, db, svc, counter := node.ln, node.site, node.db, node.svc, node.counter
 	alice := site.ActorID("alice")
 
 	// The remote actors: keys made here, documents in the cache.
@@ -256,6 +241,54 @@ func postSigned(c *http.Client, url string, body []byte, h http.Header) error {
 		return fmt.Errorf("POST %s: %s: %s", url, resp.Status, msg)
 	}
 	return nil
+}
+
+// inboundNode is a node for the inbound benchmarks: its database in a
+// folder of its own, a loopback listener for its address, and a
+// read-only connection that counts what was stored.
+type inboundNode struct {
+	dir     string
+	ln      net.Listener
+	site    coop.Site
+	db      *store.DB
+	svc     *coop.Service
+	counter *sql.DB
+}
+
+func newInboundNode(ctx context.Context) (*inboundNode, error) {
+	dir, err := os.MkdirTemp("", "coopbench-")
+	if err != nil {
+		return nil, err
+	}
+	n := &inboundNode{dir: dir}
+	fail := func(err error) (*inboundNode, error) { n.Close(); return nil, err }
+	if n.ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+		return fail(err)
+	}
+	n.site = coop.Site{Scheme: "http", Host: n.ln.Addr().String()}
+	dbPath := filepath.Join(dir, "coopfed.db")
+	if n.db, n.svc, err = benchNode(ctx, dbPath, n.site); err != nil {
+		return fail(err)
+	}
+	if n.counter, err = sql.Open("sqlite", "file:"+dbPath+"?_pragma=busy_timeout(5000)&_pragma=query_only(1)"); err != nil {
+		return fail(err)
+	}
+	return n, nil
+}
+
+// Close closes what newInboundNode opened and removes its folder (the
+// listener is closed by the server that served on it, or here).
+func (n *inboundNode) Close() {
+	if n.counter != nil {
+		n.counter.Close()
+	}
+	if n.db != nil {
+		n.db.Close()
+	}
+	if n.ln != nil {
+		n.ln.Close()
+	}
+	os.RemoveAll(n.dir)
 }
 
 // serveInbound serves a node's whole stack on ln (router, inbox, the

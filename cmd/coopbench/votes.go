@@ -5,15 +5,11 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
-	"database/sql"
 	"encoding/json"
 	"encoding/pem"
 	"flag"
 	"fmt"
-	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"runtime"
 	"time"
 
@@ -44,27 +40,12 @@ func benchVotes(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	dir, err := os.MkdirTemp("", "coopbench-")
+	node, err := newInboundNode(ctx)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	dbPath := filepath.Join(dir, "coopfed.db")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	site := coop.Site{Scheme: "http", Host: ln.Addr().String()}
-	db, svc, err := benchNode(ctx, dbPath, site)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	counter, err := sql.Open("sqlite", "file:"+dbPath+"?_pragma=busy_timeout(5000)&_pragma=query_only(1)")
-	if err != nil {
-		return err
-	}
-	defer counter.Close()
+	defer node.Close()
+	ln, site, db, svc, counter := node.ln, node.site, node.db, node.svc, node.counter
 	fetcher := federation.NewFetcher(federation.FetcherConfig{Site: site, DB: db})
 	svc.Publisher = federation.NewPublisher(site, nil, fetcher)
 
