@@ -52,13 +52,16 @@ func (a *app) remoteContributions(w http.ResponseWriter, r *http.Request) {
 	if slices.Contains(p.Statuses, q.Get("status")) {
 		p.Status, f.Status = q.Get("status"), q.Get("status")
 	}
-	all, err := a.svc.RemoteContributionViews(ctx, coop.RemoteContributionFilter{})
+	// One read: the project filter's choices are the projects of the
+	// records of the chosen status, and the chosen project is picked
+	// among them.
+	vs, err := a.svc.RemoteContributionViews(ctx, f)
 	if err != nil {
 		a.contribFail(w, r, err)
 		return
 	}
 	seen := map[string]bool{}
-	for _, c := range all {
+	for _, c := range vs {
 		if !seen[c.Project] {
 			seen[c.Project] = true
 			name := c.ProjectInfo.Name
@@ -69,12 +72,8 @@ func (a *app) remoteContributions(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if seen[q.Get("project")] {
-		p.Project, f.Project = q.Get("project"), q.Get("project")
-	}
-	vs, err := a.svc.RemoteContributionViews(ctx, f)
-	if err != nil {
-		a.contribFail(w, r, err)
-		return
+		p.Project = q.Get("project")
+		vs = slices.DeleteFunc(vs, func(c coop.RemoteContributionView) bool { return c.Project != p.Project })
 	}
 	who, _, err := a.people(ctx)
 	if err != nil {

@@ -44,6 +44,15 @@ func TestRemoteContributionsPage(t *testing.T) {
 	pub := &decisionsSent{}
 	f.svc.Publisher = pub
 	remoteContribFixture(t, f)
+	// A record of a project this node does not hold, for the project
+	// filter.
+	if err := f.db.Write(context.Background(), func(tx *store.Tx) error {
+		return tx.PutRemoteContribution(context.Background(), coop.RemoteContribution{URI: "https://c.example/contributions/1",
+			Project: "https://c.example/users/other", Number: 1, Contributor: f.svc.Site.ActorID("bea"), Kind: coop.KindDocs, Minutes: 250,
+			Day: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC), Status: coop.StatusPending, LogIndex: 1, Received: f.svc.Clock()})
+	}); err != nil {
+		t.Fatal(err)
+	}
 	const page = "/contributions/elsewhere"
 
 	t.Run("visitors are sent to sign in, and never see hours", func(t *testing.T) {
@@ -65,7 +74,10 @@ func TestRemoteContributionsPage(t *testing.T) {
 	}
 	token := csrfOf(t, body)
 	_, body = b.do("GET", page+"?status=pending&project="+url.QueryEscape(remoteGroup), nil)
-	mustContain(t, "bea's view", http.StatusOK, 200, body, "Kit of B", "1 h 35")
+	mustContain(t, "bea's view", http.StatusOK, 200, body, "Kit of B", "1 h 35", `<option value="https://c.example/users/other">`)
+	if strings.Contains(body, "4 h 10") {
+		t.Fatal("the project filter shows another project's record")
+	}
 	if strings.Contains(body, "/contributions/elsewhere/decision") {
 		t.Fatal("bea, no maintainer of Kit, is offered a decision")
 	}
