@@ -78,6 +78,10 @@ type Member struct {
 	MustChangePassword bool
 }
 
+// Admin reports whether m, a live member, takes admin actions (the rule
+// requireAdmin applies to a member).
+func (m Member) Admin() bool { return m.Role == RoleAdmin }
+
 // Project is a piece of software the co-op builds: a Group actor.
 type Project struct {
 	Actor

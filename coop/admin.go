@@ -30,7 +30,7 @@ func (s *Service) requireAdmin(ctx context.Context, r Reader) error {
 	if err != nil {
 		return err
 	}
-	if !ok || m.Role != RoleAdmin {
+	if !ok || !m.Admin() {
 		return fmt.Errorf("%w: only an admin of the co-op may do this", ErrNotAllowed)
 	}
 	return nil

@@ -79,9 +79,9 @@ func (a *app) basePage(ctx context.Context, title string) Page {
 	p := Page{Title: title, Version: a.version, CoopName: "coopfed"}
 	if v, _ := ctx.Value(sessionKey{}).(*viewer); v != nil {
 		p.Viewer, p.CSRF = v.Member.Handle, v.Session.CSRF
-		if !v.Session.MustChange {
-			p.IsAdmin, _ = a.svc.IsAdmin(coop.WithPrincipal(ctx, a.svc.WebPrincipal(v.Member)))
-		}
+		// The session's member is live (coop.SessionMember): no second
+		// read of it on every page.
+		p.IsAdmin = !v.Session.MustChange && v.Member.Admin()
 	}
 	// The layout still renders when the co-op cannot be read: the error
 	// page must not fail for the reason it reports.
