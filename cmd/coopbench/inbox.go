@@ -47,6 +47,7 @@ func benchInbox(ctx context.Context, args []string) error {
 	n := fs.Int("n", 2000, "signed POSTs per round")
 	conc := fs.Int("concurrency", 16, "concurrent keep-alive client connections")
 	senders := fs.Int("senders", 4, "remote test actors signing the POSTs")
+	clientKind := clientFlag(fs)
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of round 1's coopfed part to this file")
 	memprofile := fs.String("memprofile", "", "write a profile of the allocations of round 1's coopfed part to this file")
 	if err := fs.Parse(args); err != nil {
@@ -99,6 +100,10 @@ func benchInbox(ctx context.Context, args []string) error {
 
 	inboxURL := site.Base() + "/inbox"
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *conc, MaxConnsPerHost: *conc}, Timeout: 30 * time.Second}
+	load, err := newPoster(*clientKind, inboxURL, ln.Addr().String(), *conc)
+	if err != nil {
+		return err
+	}
 
 	// presign signs round r's n activities, round-robin over the senders,
 	// just before the round, so that every Date is fresh.
@@ -152,8 +157,8 @@ func benchInbox(ctx context.Context, args []string) error {
 	}
 
 	vkey := ss[0].key
-	fmt.Printf("# signed Create{Note} POSTs to the shared inbox over loopback: %d per round from %d remote actors, %d connections, %d rounds; baseline %s of RSA-2048 verifies on %d goroutines\n",
-		*n, len(ss), *conc, rf.rounds, rf.duration, runtime.GOMAXPROCS(0))
+	fmt.Printf("# signed Create{Note} POSTs to the shared inbox over loopback: %d per round from %d remote actors, %d connections (%s client), %d rounds; baseline %s of RSA-2048 verifies on %d goroutines\n",
+		*n, len(ss), *conc, *clientKind, rf.rounds, rf.duration, runtime.GOMAXPROCS(0))
 	fmt.Printf("# machine: %s\n", machine())
 	fmt.Println("| round | RSA-2048 verify/s | answered 202/s | ratio | stored and processed/s | ratio | CPU µs per activity | per verify | ratio |")
 	fmt.Println("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
@@ -168,7 +173,11 @@ func benchInbox(ctx context.Context, args []string) error {
 		// CPU per verify: the whole process's CPU time over the verifies
 		// (the server is idle then), in µs.
 		vcpu := (cpuTime() - vcpu0).Seconds() * 1e6 / (v * rf.duration.Seconds())
-		reqs, err := presign(r)
+		signedReqs, err := presign(r)
+		if err != nil {
+			return err
+		}
+		reqs, err := load.prepare(signedReqs)
 		if err != nil {
 			return err
 		}
@@ -193,7 +202,7 @@ func benchInbox(ctx context.Context, args []string) error {
 		runtime.ReadMemStats(&mem0)
 		cpu0 := cpuTime()
 		start := time.Now()
-		firstErr := postAll(client, inboxURL, reqs, *conc)
+		firstErr := load.post(reqs)
 		tAnswered := time.Since(start)
 		if firstErr != nil {
 			stopProf()

@@ -36,6 +36,7 @@ func benchVotes(ctx context.Context, args []string) error {
 	options := fs.Int("options", 10, "options of each multiple-choice proposal (one vote each)")
 	proposals := fs.Int("proposals", 4, "proposals per round")
 	conc := fs.Int("concurrency", 16, "concurrent keep-alive client connections")
+	clientKind := clientFlag(fs)
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of round 1's coopfed part to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -111,7 +112,10 @@ func benchVotes(ctx context.Context, args []string) error {
 	defer stop()
 
 	inboxURL := site.Base() + "/inbox"
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *conc, MaxConnsPerHost: *conc}, Timeout: 30 * time.Second}
+	load, err := newPoster(*clientKind, inboxURL, ln.Addr().String(), *conc)
+	if err != nil {
+		return err
+	}
 	admin := coop.AsAdmin(ctx)
 	np := coop.NewProposal{Group: coop.CoopGroup, Title: "Which", Method: governance.Approval, ClosesIn: time.Hour,
 		Quorum: governance.Ratio{Num: 1, Den: 2}, Threshold: governance.Majority}
@@ -170,8 +174,8 @@ func benchVotes(ctx context.Context, args []string) error {
 	}
 
 	n := *voters * *options * *proposals
-	fmt.Printf("# Mastodon-style poll votes (one signed Create{Note} per option) to the shared inbox over loopback: %d per round (%d linked voters × %d options × %d multiple-choice proposals), %d connections, %d rounds; baseline %s of RSA-2048 verifies on %d goroutines\n",
-		n, *voters, *options, *proposals, *conc, rf.rounds, rf.duration, runtime.GOMAXPROCS(0))
+	fmt.Printf("# Mastodon-style poll votes (one signed Create{Note} per option) to the shared inbox over loopback: %d per round (%d linked voters × %d options × %d multiple-choice proposals), %d connections (%s client), %d rounds; baseline %s of RSA-2048 verifies on %d goroutines\n",
+		n, *voters, *options, *proposals, *conc, *clientKind, rf.rounds, rf.duration, runtime.GOMAXPROCS(0))
 	fmt.Printf("# machine: %s\n", machine())
 	fmt.Println("| round | RSA-2048 verify/s | votes answered 202/s | ratio | votes counted/s | ratio |")
 	fmt.Println("| --- | --- | --- | --- | --- | --- |")
@@ -181,7 +185,11 @@ func benchVotes(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		reqs, nums, err := presign(r)
+		signedReqs, nums, err := presign(r)
+		if err != nil {
+			return err
+		}
+		reqs, err := load.prepare(signedReqs)
 		if err != nil {
 			return err
 		}
@@ -192,7 +200,7 @@ func benchVotes(ctx context.Context, args []string) error {
 			}
 		}
 		start := time.Now()
-		firstErr := postAll(client, inboxURL, reqs, *conc)
+		firstErr := load.post(reqs)
 		tAnswered := time.Since(start)
 		if firstErr != nil {
 			stopProf()
