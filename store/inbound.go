@@ -132,14 +132,22 @@ func (db *DB) InsertInboundApplying(ctx context.Context, in Inbound, eff Inbound
 // insertApplying is the committer's insert of one request: applied at
 // once when it may be (see InsertInboundApplying). An error of the
 // effect is returned as applyErr, apart from the insert's own errors.
+//
 // Whether the actor has an unfinished activity stored (a group's earlier
-// inserts included: the transaction sees its own writes) is asked by the
-// insert itself, a probe of the unfinished rows' partial index in the
-// same statement: a separate query per group (or per actor) cost more
-// than the probe, in database/sql and the driver, than it saved.
-func (t *Tx) insertApplying(ctx context.Context, in Inbound, eff InboundEffect) (id int64, inserted, applied bool, applyErr, err error) {
+// inserts included: the transaction sees its own writes) is asked of
+// the database only when some activity may be unfinished: g.unfinished,
+// which the committer learns once per transaction (one probe of the
+// unfinished rows' partial index, nearly always empty) and sets when it
+// queues one. Then the insert asks it itself, a probe of the partial
+// index in the same statement (a separate query per actor cost more, in
+// database/sql and the driver, than it saved). Otherwise the insert is a
+// plain one: an INSERT ... SELECT that reads the table it writes makes
+// SQLite gather its rows in a temporary table, and open a statement
+// journal, first (a fifth of the insert's cost).
+func (t *Tx) insertApplying(ctx context.Context, in Inbound, eff InboundEffect, g *groupState) (id int64, inserted, applied bool, applyErr, err error) {
 	if eff == nil || !eff.Current() {
 		id, inserted, err := t.InsertInbound(ctx, in)
+		g.unfinished = g.unfinished || inserted
 		return id, inserted, false, nil, err
 	}
 	var recipient sql.NullInt64
@@ -152,13 +160,23 @@ func (t *Tx) insertApplying(ctx context.Context, in Inbound, eff InboundEffect) 
 	// stored before): then nothing is written here, and it is queued
 	// below (or found). The term state IN ('queued', 'in_flight') is the
 	// partial index inbound_actor's own, so that the probe uses it.
-	res, err := t.tx.ExecContext(ctx, `INSERT INTO inbound
-		(activity_id, content_hash, activity_type, actor_uri, key_id, recipient_id, body, received_at, next_attempt_at,
-		 state, attempts, processed_at)
-		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, 'done', 1, ?
-		WHERE NOT EXISTS (SELECT 1 FROM inbound WHERE actor_uri = ? AND state IN ('queued', 'in_flight'))
-		ON CONFLICT (activity_id, content_hash) DO NOTHING`,
-		in.ActivityID, in.ContentHash, in.ActivityType, in.ActorURI, in.KeyID, recipient, string(in.Body), at, at, at, in.ActorURI)
+	var res sql.Result
+	if g.unfinished {
+		res, err = t.tx.ExecContext(ctx, `INSERT INTO inbound
+			(activity_id, content_hash, activity_type, actor_uri, key_id, recipient_id, body, received_at, next_attempt_at,
+			 state, attempts, processed_at)
+			SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, 'done', 1, ?
+			WHERE NOT EXISTS (SELECT 1 FROM inbound WHERE actor_uri = ? AND state IN ('queued', 'in_flight'))
+			ON CONFLICT (activity_id, content_hash) DO NOTHING`,
+			in.ActivityID, in.ContentHash, in.ActivityType, in.ActorURI, in.KeyID, recipient, string(in.Body), at, at, at, in.ActorURI)
+	} else {
+		res, err = t.tx.ExecContext(ctx, `INSERT INTO inbound
+			(activity_id, content_hash, activity_type, actor_uri, key_id, recipient_id, body, received_at, next_attempt_at,
+			 state, attempts, processed_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'done', 1, ?)
+			ON CONFLICT (activity_id, content_hash) DO NOTHING`,
+			in.ActivityID, in.ContentHash, in.ActivityType, in.ActorURI, in.KeyID, recipient, string(in.Body), at, at, at)
+	}
 	if err != nil {
 		return 0, false, false, nil, fmt.Errorf("store: insert inbound %s: %w", in.ActivityID, err)
 	}
@@ -166,6 +184,7 @@ func (t *Tx) insertApplying(ctx context.Context, in Inbound, eff InboundEffect) 
 		// Stored before (found, not applied again), or held back by an
 		// unfinished activity of its actor (queued).
 		id, inserted, err := t.InsertInbound(ctx, in)
+		g.unfinished = g.unfinished || inserted
 		return id, inserted, false, nil, err
 	}
 	if id, err = res.LastInsertId(); err != nil {
@@ -175,6 +194,24 @@ func (t *Tx) insertApplying(ctx context.Context, in Inbound, eff InboundEffect) 
 		return id, true, false, fmt.Errorf("store: apply inbound %s: %w", in.ActivityID, err), nil
 	}
 	return id, true, true, nil, nil
+}
+
+// groupState is what a group's transaction knows of the inbound queue.
+type groupState struct {
+	// unfinished: some activity may be queued or in flight, stored
+	// before the transaction or in it.
+	unfinished bool
+}
+
+// newGroupState asks whether any activity is unfinished, at the start
+// of a group's transaction: one probe of the partial index inbound_due.
+func (t *Tx) newGroupState(ctx context.Context) (*groupState, error) {
+	var any bool
+	err := t.tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM inbound WHERE state IN ('queued', 'in_flight'))`).Scan(&any)
+	if err != nil {
+		return nil, fmt.Errorf("store: unfinished inbound: %w", err)
+	}
+	return &groupState{unfinished: any}, nil
 }
 
 // errClosed is an insert after Close.
@@ -367,13 +404,19 @@ func (db *DB) commitInbound(group []*inboundReq) {
 	for len(live) > 0 {
 		failed, queue := -1, -1
 		err := db.Write(ctx, func(t *Tx) error {
+			g, err := t.newGroupState(ctx)
+			if err != nil {
+				failed = 0 // a failed read fails the group's first: none is trusted
+				live[0].err = err
+				return err
+			}
 			for i, r := range live {
 				eff := r.eff
 				if r.queue {
 					eff = nil
 				}
 				var applyErr error
-				r.id, r.inserted, r.applied, applyErr, r.err = t.insertApplying(ctx, r.in, eff)
+				r.id, r.inserted, r.applied, applyErr, r.err = t.insertApplying(ctx, r.in, eff, g)
 				if r.err != nil {
 					failed = i
 					return r.err
