@@ -3,6 +3,7 @@ module github.com/coopfed/coopfed
 go 1.26.8
 
 require (
+	filippo.io/bigmod v0.1.0
 	filippo.io/torchwood v0.6.1
 	github.com/alexedwards/argon2id v1.0.0
 	github.com/chromedp/chromedp v0.23.0

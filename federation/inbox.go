@@ -3,7 +3,6 @@ package federation
 import (
 	"bytes"
 	"context"
-	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -716,10 +715,10 @@ func (s *Server) inbox(r *http.Request) (int, error) {
 		return s.signerGone(ctx, keyID, owner, body)
 	}
 	if err == nil {
-		err = checked.Verify(key)
+		err = checked.VerifyKey(key)
 		if err != nil {
 			// The key may have rotated: fetch it once more.
-			var key2 *rsa.PublicKey
+			var key2 *sig.PublicKey
 			var ferr error
 			owner, key2, ferr = s.fetcher.KeyFor(ctx, keyID, true)
 			switch {
@@ -727,10 +726,10 @@ func (s *Server) inbox(r *http.Request) (int, error) {
 				return s.signerGone(ctx, keyID, owner, body)
 			case ferr != nil:
 				err = ferr
-			case key2.Equal(key):
+			case key2.Equal(key.PublicKey):
 				// Not rotated; the signature is bad.
 			default:
-				err = checked.Verify(key2)
+				err = checked.VerifyKey(key2)
 			}
 		}
 	}

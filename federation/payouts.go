@@ -138,7 +138,7 @@ func (s *Server) servePayoutOpenings(w http.ResponseWriter, r *http.Request) {
 	}
 	owner, key, err := s.fetcher.KeyFor(ctx, checked.KeyID(), false)
 	if err == nil {
-		err = checked.Verify(key)
+		err = checked.VerifyKey(key)
 	}
 	if err != nil {
 		failJSON(w, http.StatusUnauthorized, "HTTP signature with key "+checked.KeyID()+": "+err.Error())

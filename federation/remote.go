@@ -2,7 +2,6 @@ package federation
 
 import (
 	"context"
-	"crypto/rsa"
 	"errors"
 	"fmt"
 	"net/url"
@@ -281,7 +280,7 @@ func (f *Fetcher) fetchActor(ctx context.Context, uri, keyID string) (store.Remo
 // MinRefetch. The key id may be a fragment of the actor (Mastodon, Fedify:
 // .../users/a#main-key) or a document of its own (GoToSocial:
 // .../users/a/main-key, a stub with the owner's id and publicKey).
-func (f *Fetcher) KeyFor(ctx context.Context, keyID string, refresh bool) (store.RemoteActor, *rsa.PublicKey, error) {
+func (f *Fetcher) KeyFor(ctx context.Context, keyID string, refresh bool) (store.RemoteActor, *sig.PublicKey, error) {
 	if hostOf(keyID) == "" {
 		return store.RemoteActor{}, nil, fmt.Errorf("key id %s is not an http(s) URI", quote(keyID))
 	}

@@ -77,7 +77,9 @@ func ParseSignature(header string) (Signature, error) {
 		if eq <= 0 {
 			return Signature{}, fmt.Errorf("%w: parameter without a value near %q", ErrBadSignatureHeader, cut(rest))
 		}
-		name := strings.ToLower(strings.TrimSpace(rest[:eq]))
+		// Names as the draft spells them (keyId): httpsig, whose
+		// verifier also reads the header, knows no other spelling.
+		name := strings.TrimSpace(rest[:eq])
 		if !token(name) {
 			return Signature{}, fmt.Errorf("%w: bad parameter name %q", ErrBadSignatureHeader, cut(name))
 		}
@@ -119,7 +121,7 @@ func ParseSignature(header string) (Signature, error) {
 		}
 		seen[name] = true
 		switch name {
-		case "keyid":
+		case "keyId":
 			s.KeyID = value
 		case "algorithm":
 			s.Algorithm = strings.ToLower(value)
@@ -158,7 +160,16 @@ func ParseSignature(header string) (Signature, error) {
 	if !haveHeaders {
 		s.Headers = []string{"date"}
 	} else {
-		for _, h := range strings.Fields(headersText) {
+		// Names apart by one space each, as httpsig splits them (and as
+		// every signer writes them): the signing string it builds is the
+		// one that verifies.
+		if headersText == "" {
+			return Signature{}, fmt.Errorf("%w: empty headers", ErrBadSignatureHeader)
+		}
+		for _, h := range strings.Split(headersText, " ") {
+			if h == "" {
+				return Signature{}, fmt.Errorf("%w: headers %q: names must be apart by one space", ErrBadSignatureHeader, cut(headersText))
+			}
 			h = strings.ToLower(h)
 			for _, prev := range s.Headers {
 				if prev == h {
@@ -179,7 +190,7 @@ func token(s string) bool {
 		return false
 	}
 	for _, c := range []byte(s) {
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
 			return false
 		}
 	}
@@ -266,6 +277,8 @@ type VerifyOptions struct {
 type Checked struct {
 	Signature Signature
 	v         httpsig.Verifier
+	req       *http.Request // what httpsig reads: method, URL, the signed headers and Host
+	digest    []byte        // SHA-256 of the signing string, once VerifyKey built it
 }
 
 // KeyID is the signature's keyId.
@@ -282,6 +295,78 @@ func (c *Checked) Verify(key *rsa.PublicKey) error {
 		return fmt.Errorf("%w: %v", ErrBadSignature, err)
 	}
 	return nil
+}
+
+// VerifyKey is Verify with a key prepared once (see PublicKey): the
+// signing string as httpsig builds it (see signingString), verified
+// with the key's modulus kept. TestVerifyKeyMatchesHTTPSig and
+// FuzzVerifyKeyMatchesHTTPSig hold it to Verify.
+func (c *Checked) VerifyKey(key *PublicKey) error {
+	if key == nil {
+		return fmt.Errorf("%w: no key", ErrBadSignature)
+	}
+	if c.digest == nil {
+		text, err := c.signingString()
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrBadSignature, err)
+		}
+		d := sha256.Sum256([]byte(text))
+		c.digest = d[:]
+	}
+	if err := key.VerifySHA256(c.digest, c.Signature.Signature); err != nil {
+		return fmt.Errorf("%w: %v", ErrBadSignature, err)
+	}
+	return nil
+}
+
+// signingString is the draft-cavage signing string of the checked
+// request, built as go-fed/httpsig v1.1.0 builds it for its verifier
+// (signatureString and addRequestTarget in its signing.go): for each
+// signed name in order, lower case, "name: value" lines joined by "\n";
+// (request-target) is the lower-case method, a space, the URL's path
+// and "?query" when there is one; (created) and (expires) their
+// parameters; a header its values, each trimmed, joined by ", ".
+func (c *Checked) signingString() (string, error) {
+	var b strings.Builder
+	for i, name := range c.Signature.Headers {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(name)
+		b.WriteString(": ")
+		switch name {
+		case httpsig.RequestTarget:
+			b.WriteString(strings.ToLower(c.req.Method))
+			b.WriteByte(' ')
+			b.WriteString(c.req.URL.Path)
+			if c.req.URL.RawQuery != "" {
+				b.WriteByte('?')
+				b.WriteString(c.req.URL.RawQuery)
+			}
+		case "(created)":
+			if c.Signature.Created == 0 {
+				return "", errors.New("missing created value")
+			}
+			b.WriteString(strconv.FormatInt(c.Signature.Created, 10))
+		case "(expires)":
+			if c.Signature.Expires == 0 {
+				return "", errors.New("missing expires value")
+			}
+			b.WriteString(strconv.FormatInt(c.Signature.Expires, 10))
+		default:
+			values, ok := c.req.Header[textproto.CanonicalMIMEHeaderKey(name)]
+			if !ok {
+				return "", fmt.Errorf("missing header %q", name)
+			}
+			for j, v := range values {
+				if j > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString(strings.TrimSpace(v))
+			}
+		}
+	}
+	return b.String(), nil
 }
 
 // Check does every check of an incoming signed request that needs no key,
@@ -410,7 +495,7 @@ func Check(r *http.Request, body []byte, opts VerifyOptions) (*Checked, error) {
 		// httpsig splits parameters on every comma; ours does not.
 		return nil, fmt.Errorf("%w: keyId %q holds a comma", ErrBadSignatureHeader, cut(s.KeyID))
 	}
-	return &Checked{Signature: s, v: v}, nil
+	return &Checked{Signature: s, v: v, req: rr}, nil
 }
 
 // Verify checks a signed request (see Check) and then its signature with
