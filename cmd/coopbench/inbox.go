@@ -48,8 +48,9 @@ func benchInbox(ctx context.Context, args []string) error {
 	conc := fs.Int("concurrency", 16, "concurrent keep-alive client connections")
 	senders := fs.Int("senders", 4, "remote test actors signing the POSTs")
 	clientKind := clientFlag(fs)
-	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of round 1's coopfed part to this file")
-	memprofile := fs.String("memprofile", "", "write a profile of the allocations of round 1's coopfed part to this file")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of one round's coopfed part (-profile-round) to this file")
+	memprofile := fs.String("memprofile", "", "write a profile of the allocations of one round's coopfed part (-profile-round) to this file")
+	profRound := fs.Int("profile-round", 1, "the round -cpuprofile and -memprofile profile")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -182,8 +183,8 @@ func benchInbox(ctx context.Context, args []string) error {
 			return err
 		}
 		stopProf := func() {}
-		if r == 1 && *memprofile != "" {
-			runtime.MemProfileRate = 4096 // from here: round 1's allocations, finely
+		if r == *profRound && *memprofile != "" {
+			runtime.MemProfileRate = 4096 // from here: that round's allocations, finely
 			path := *memprofile
 			stopProf = func() {
 				runtime.MemProfileRate = 0
@@ -192,7 +193,7 @@ func benchInbox(ctx context.Context, args []string) error {
 				}
 			}
 		}
-		if r == 1 && *cpuprofile != "" {
+		if r == *profRound && *cpuprofile != "" {
 			if stopProf, err = startProfile(*cpuprofile); err != nil {
 				return err
 			}
