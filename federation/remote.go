@@ -93,6 +93,9 @@ func hasType(m map[string]any, want map[string]bool) (string, bool) {
 // hostOf returns the lower-case host[:port] of an absolute http(s) URI, or
 // "" when it is not one.
 func hostOf(uri string) string {
+	if _, host, ok := plainOrigin(uri); ok {
+		return strings.ToLower(host) // no copy when host has no upper case
+	}
 	u, err := url.Parse(uri)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
 		return ""
@@ -102,10 +105,61 @@ func hostOf(uri string) string {
 
 // sameOrigin reports whether two URIs are on the same host (and scheme).
 func sameOrigin(a, b string) bool {
+	sa, ha, okA := plainOrigin(a)
+	sb, hb, okB := plainOrigin(b)
+	if okA && okB {
+		return sa == sb && strings.EqualFold(ha, hb)
+	}
 	ua, err1 := url.Parse(a)
 	ub, err2 := url.Parse(b)
 	return err1 == nil && err2 == nil && ua.Host != "" &&
 		strings.EqualFold(ua.Scheme, ub.Scheme) && strings.EqualFold(ua.Host, ub.Host)
+}
+
+// plainOrigin is the scheme and host[:port] of an http(s) URI as nearly
+// every id in the fediverse is written, read without url.Parse (which
+// allocated a URL for each of the dozen looks at an inbox POST's ids):
+// "http://" or "https://" in lower case, a host of letters, digits,
+// dots and dashes with an optional numeric port, and nothing in the
+// whole URI that url.Parse could refuse or decode (no control byte,
+// space, non-ASCII byte or %). For any other URI ok is false, and the
+// callers ask url.Parse; FuzzPlainOrigin holds the two to the same
+// answers.
+func plainOrigin(uri string) (scheme, host string, ok bool) {
+	var rest string
+	switch {
+	case strings.HasPrefix(uri, "https://"):
+		scheme, rest = "https", uri[len("https://"):]
+	case strings.HasPrefix(uri, "http://"):
+		scheme, rest = "http", uri[len("http://"):]
+	default:
+		return "", "", false
+	}
+	for i := 0; i < len(uri); i++ {
+		if c := uri[i]; c <= ' ' || c >= 0x7f || c == '%' {
+			return "", "", false
+		}
+	}
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	host = rest[:end]
+	name, port, hasPort := strings.Cut(host, ":")
+	if name == "" || hasPort && port == "" {
+		return "", "", false
+	}
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-') {
+			return "", "", false
+		}
+	}
+	for i := 0; i < len(port); i++ {
+		if c := port[i]; c < '0' || c > '9' {
+			return "", "", false
+		}
+	}
+	return scheme, host, true
 }
 
 // withoutFragment drops a URI's #fragment.
