@@ -133,7 +133,7 @@ func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
 // run runs fn in the write transaction sqlTx and commits it, or rolls it
 // back on fn's error; the caches that fn's writes outdate are dropped.
 func (db *DB) run(sqlTx *sql.Tx, fn func(*Tx) error) error {
-	tc := &txConn{sqlTx, db.wstmts}
+	tc := &txConn{tx: sqlTx, stmts: db.wstmts}
 	t := &Tx{reader: reader{q: tc}, tx: tc}
 	if err := fn(t); err != nil {
 		if rbErr := sqlTx.Rollback(); rbErr != nil {
@@ -289,11 +289,27 @@ func (c poolConn) ExecContext(ctx context.Context, q string, args ...any) (sql.R
 type txConn struct {
 	tx    *sql.Tx
 	stmts *stmtCache
+	bound map[*sql.Stmt]*sql.Stmt // the cache's statements made the transaction's, once each
+}
+
+// stmt is the cached statement s for the transaction: database/sql's
+// Tx.StmtContext makes a new one at each call, and the inbox's group
+// commit runs the same three statements for each of its activities.
+func (c *txConn) stmt(ctx context.Context, s *sql.Stmt) *sql.Stmt {
+	if b, ok := c.bound[s]; ok {
+		return b
+	}
+	b := c.tx.StmtContext(ctx, s)
+	if c.bound == nil {
+		c.bound = make(map[*sql.Stmt]*sql.Stmt, 4)
+	}
+	c.bound[s] = b
+	return b
 }
 
 func (c *txConn) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 	if s := c.stmts.lookup(q); s != nil {
-		return c.tx.StmtContext(ctx, s).QueryContext(ctx, args...)
+		return c.stmt(ctx, s).QueryContext(ctx, args...)
 	}
 	c.stmts.want(q)
 	return c.tx.QueryContext(ctx, q, args...)
@@ -301,7 +317,7 @@ func (c *txConn) QueryContext(ctx context.Context, q string, args ...any) (*sql.
 
 func (c *txConn) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
 	if s := c.stmts.lookup(q); s != nil {
-		return c.tx.StmtContext(ctx, s).QueryRowContext(ctx, args...)
+		return c.stmt(ctx, s).QueryRowContext(ctx, args...)
 	}
 	c.stmts.want(q)
 	return c.tx.QueryRowContext(ctx, q, args...)
@@ -309,7 +325,7 @@ func (c *txConn) QueryRowContext(ctx context.Context, q string, args ...any) *sq
 
 func (c *txConn) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	if s := c.stmts.lookup(q); s != nil {
-		return c.tx.StmtContext(ctx, s).ExecContext(ctx, args...)
+		return c.stmt(ctx, s).ExecContext(ctx, args...)
 	}
 	c.stmts.want(q)
 	return c.tx.ExecContext(ctx, q, args...)
