@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,7 +51,8 @@ func benchInbox(ctx context.Context, args []string) error {
 	clientKind := clientFlag(fs)
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of one round's coopfed part (-profile-round) to this file")
 	memprofile := fs.String("memprofile", "", "write a profile of the allocations of one round's coopfed part (-profile-round) to this file")
-	profRound := fs.Int("profile-round", 1, "the round -cpuprofile and -memprofile profile")
+	traceFile := fs.String("trace", "", "write an execution trace of one round (-profile-round) to this file (go tool trace)")
+	profRound := fs.Int("profile-round", 1, "the round -cpuprofile, -memprofile and -trace profile")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -197,6 +199,14 @@ func benchInbox(ctx context.Context, args []string) error {
 			if stopProf, err = startProfile(*cpuprofile); err != nil {
 				return err
 			}
+		}
+		if r == *profRound && *traceFile != "" {
+			stopTrace, err := startTrace(*traceFile)
+			if err != nil {
+				return err
+			}
+			prev := stopProf
+			stopProf = func() { stopTrace(); prev() }
 		}
 		groups0, inserts0 := db.InboundGroups()
 		var mem0, mem1 runtime.MemStats
@@ -420,6 +430,19 @@ func writeHeapProfile(path string) error {
 		return err
 	}
 	return f.Close()
+}
+
+// startTrace starts an execution trace to path and returns its stop.
+func startTrace(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := trace.Start(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { trace.Stop(); f.Close() }, nil
 }
 
 // startProfile starts a CPU profile to path and returns its stop.
