@@ -32,6 +32,7 @@ type DB struct {
 	actors remoteActorCache // RemoteActor and RemoteActorByKeyID on the DB read it
 
 	inbound inboundGroup // the committer of InsertInbound
+	ckpt    *checkpointer // checkpoints the WAL beside the writer
 
 	wstmts, rstmts *stmtCache // prepared statements of the writer and of the pool
 }
@@ -48,6 +49,11 @@ type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
+// backstopCheckpointPages is the WAL's size, in pages, at which the
+// writer checkpoints at the end of a commit, should the checkpointer
+// fall behind (16,000 pages, 64 MiB; SQLite's default is 1,000).
+const backstopCheckpointPages = 16000
+
 func dsn(path string, readOnly bool) string {
 	q := "_pragma=foreign_keys(1)&_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
 	if readOnly {
@@ -57,14 +63,10 @@ func dsn(path string, readOnly bool) string {
 		// so two processes (the CLI and a running node) wait for each other
 		// through busy_timeout instead of failing with SQLITE_BUSY mid-way.
 		q += "&_txlock=immediate"
-		// The writer checkpoints the WAL into the database when it holds
-		// 4,000 pages (16 MiB) instead of SQLite's 1,000: a quarter of
-		// the checkpoints, each two fsyncs, and the pages that every
-		// commit rewrites (the tables' last leaves, the unique indexes'
-		// hot leaves) copied back a quarter as often. Commits are as
-		// durable as before (synchronous is unchanged); recovery after
-		// a crash reads a longer WAL.
-		q += "&_pragma=wal_autocheckpoint(4000)"
+		// The WAL is checkpointed by the checkpointer beside the writer
+		// (see checkpoint.go); the writer checkpoints itself only as a
+		// backstop, when the WAL holds backstopCheckpointPages.
+		q += fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)", backstopCheckpointPages)
 	}
 	return "file:" + path + "?" + q
 }
@@ -100,7 +102,13 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(4)
-	db := &DB{path: path, write: w, read: r, wstmts: newStmtCache(w), rstmts: newStmtCache(r)}
+	ckpt, err := startCheckpointer(path)
+	if err != nil {
+		r.Close()
+		w.Close()
+		return nil, err
+	}
+	db := &DB{path: path, write: w, read: r, ckpt: ckpt, wstmts: newStmtCache(w), rstmts: newStmtCache(r)}
 	db.reader = reader{q: poolConn{r, db.rstmts}}
 	return db, nil
 }
@@ -108,7 +116,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 // Close closes every connection.
 func (db *DB) Close() error {
 	db.inbound.stop()
-	return errors.Join(db.wstmts.close(), db.rstmts.close(), db.read.Close(), db.write.Close())
+	return errors.Join(db.ckpt.close(), db.wstmts.close(), db.rstmts.close(), db.read.Close(), db.write.Close())
 }
 
 // Path is the database file's path.
@@ -153,6 +161,7 @@ func (db *DB) run(sqlTx *sql.Tx, fn func(*Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
+	db.ckpt.committed()
 	return nil
 }
 
