@@ -31,7 +31,7 @@ type DB struct {
 	blocks blockCache       // DomainBlock and AccountBlock on the DB read it
 	actors remoteActorCache // RemoteActor and RemoteActorByKeyID on the DB read it
 
-	inbound inboundGroup // the committer of InsertInbound
+	inbound inboundGroup  // the committer of InsertInbound
 	ckpt    *checkpointer // checkpoints the WAL beside the writer
 
 	wstmts, rstmts *stmtCache // prepared statements of the writer and of the pool
