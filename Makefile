@@ -39,8 +39,11 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeFlag$$' -fuzztime=$(FUZZTIME) ./federation/
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeOnePass$$' -fuzztime=$(FUZZTIME) ./federation/
 	$(GO) test -run='^$$' -fuzz='^FuzzParagraphsSkipHTMLPolicy$$' -fuzztime=$(FUZZTIME) ./federation/
+	$(GO) test -run='^$$' -fuzz='^FuzzPlainOrigin$$' -fuzztime=$(FUZZTIME) ./federation/
 	$(GO) test -run='^$$' -fuzz='^FuzzParseSignature$$' -fuzztime=$(FUZZTIME) ./federation/sig/
 	$(GO) test -run='^$$' -fuzz='^FuzzCheckDigest$$' -fuzztime=$(FUZZTIME) ./federation/sig/
+	$(GO) test -run='^$$' -fuzz='^FuzzPublicKeyVerify$$' -fuzztime=$(FUZZTIME) ./federation/sig/
+	$(GO) test -run='^$$' -fuzz='^FuzzVerifyKeyMatchesHTTPSig$$' -fuzztime=$(FUZZTIME) ./federation/sig/
 	$(GO) test -run='^$$' -fuzz='^FuzzParseCheckpoint$$' -fuzztime=$(FUZZTIME) ./ledger/
 	$(GO) test -run='^$$' -fuzz='^FuzzOpenCheckpoint$$' -fuzztime=$(FUZZTIME) ./ledger/
 	$(GO) test -run='^$$' -fuzz='^FuzzParseCosignature$$' -fuzztime=$(FUZZTIME) ./ledger/
