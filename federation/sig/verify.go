@@ -58,7 +58,11 @@ const maxSignatureHeader = 8 << 10
 // comma-separated name="value" parameters (created and expires may be bare
 // integers). It refuses duplicate and unknown-but-malformed parameters,
 // a missing keyId, signature or an empty headers list, and never panics.
-// Unknown well-formed parameters are ignored, as the draft asks.
+// Unknown well-formed parameters are ignored, as the draft asks; names
+// count only as the draft spells them (keyId, algorithm, headers,
+// signature, created, expires), and headers are names apart by single
+// spaces: as httpsig reads them, so that the signing string VerifyKey
+// builds is the one httpsig would.
 func ParseSignature(header string) (Signature, error) {
 	var s Signature
 	if len(header) > maxSignatureHeader {
