@@ -345,13 +345,8 @@ func (a *app) decideContribution(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, http.StatusNotFound, "There is no such contribution.")
 		return
 	}
-	var approve bool
-	switch r.PostFormValue("decision") {
-	case "approve":
-		approve = true
-	case "reject":
-	default:
-		a.fail(w, r, http.StatusBadRequest, "Approve or reject: the form says neither.")
+	approve, ok := a.approveOrReject(w, r)
+	if !ok {
 		return
 	}
 	c, err := a.svc.DecideContribution(ctx, id, approve, r.PostFormValue("reason"))
@@ -425,4 +420,18 @@ func (a *app) importContributions(w http.ResponseWriter, r *http.Request) {
 	}
 	slices.Sort(page.Unmatched)
 	a.renderContributions(w, r, ctx, v, http.StatusOK, page)
+}
+
+// approveOrReject reads an approve-or-reject form's choice; anything else is
+// answered 400 and ok is false.
+func (a *app) approveOrReject(w http.ResponseWriter, r *http.Request) (approve, ok bool) {
+	switch r.PostFormValue("decision") {
+	case "approve":
+		return true, true
+	case "reject":
+		return false, true
+	default:
+		a.fail(w, r, http.StatusBadRequest, "Approve or reject: the form says neither.")
+		return false, false
+	}
 }

@@ -94,13 +94,8 @@ func (a *app) decideRemoteContribution(w http.ResponseWriter, r *http.Request) {
 	if !ok || !a.postForm(w, r, maxContributionForm) {
 		return
 	}
-	var approve bool
-	switch r.PostFormValue("decision") {
-	case "approve":
-		approve = true
-	case "reject":
-	default:
-		a.fail(w, r, http.StatusBadRequest, "Approve or reject: the form says neither.")
+	approve, ok := a.approveOrReject(w, r)
+	if !ok {
 		return
 	}
 	if _, err := a.svc.DecideRemoteContribution(ctx, r.PostFormValue("uri"), approve, r.PostFormValue("reason")); err != nil {
